@@ -1,0 +1,213 @@
+"""What the DVC DAGs share: schedule, defaults, assets, pools, the source registry, run windows.
+
+Not a DAG file (listed in .airflowignore). It is imported at parse time by every DAG file, so it
+imports nothing heavy: no pandas, no Great Expectations, not etl.pipeline. The registry of source
+steps (etl.pipeline.SOURCE_STEPS) is read from the source text of etl/pipeline.py with `ast`;
+the steps themselves are imported only inside the tasks.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import logging
+import os
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pendulum
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param
+
+log = logging.getLogger(__name__)
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+OWNER = "data-engineering"
+# The schedule's window, per deployment (read at parse time, so set them for the dag-processor):
+#   DVC_SCHEDULE_START  first local day the nightly DAGs may run for (default 2022-01-01)
+#   DVC_SCHEDULE_END    last local day, inclusive (default: none, run every night)
+#   DVC_CATCHUP         "true": dvc_daily runs every missed day since the start, oldest first
+#                       (default false: only the latest day; other days are explicit backfills)
+# docker-compose.yml's demo sets them to the simulator's first month; production leaves them unset.
+START_DATE = pendulum.parse(os.environ.get("DVC_SCHEDULE_START") or "2022-01-01", tz=LOCAL_TZ)
+END_DATE = pendulum.parse(os.environ["DVC_SCHEDULE_END"], tz=LOCAL_TZ) if os.environ.get("DVC_SCHEDULE_END") else None
+CATCHUP = (os.environ.get("DVC_CATCHUP") or "false").strip().lower() in ("1", "true", "yes")
+
+
+def nightly_timetable() -> CronDataIntervalTimetable:
+    """One data interval = one local day [00:00, 24:00) Asia/Ho_Chi_Minh; the run starts at its end."""
+    return CronDataIntervalTimetable("0 0 * * *", timezone=LOCAL_TZ)
+
+
+def _on_task_failure(context: Any) -> None:
+    # Imported when a task fails, not at parse time.
+    from etl.notify import on_task_failure
+
+    on_task_failure(context)
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 3,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": 2.0,  # 2, 4, 8 minutes (with jitter), never more than max_retry_delay
+    "max_retry_delay": timedelta(minutes=30),
+    "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": _on_task_failure,  # one message per task that finally failed
+}
+
+# Params of a run started by hand: re-run the chosen window of local days instead of the run's own.
+WINDOW_PARAMS = {
+    "start": Param(None, type=["null", "string"], format="date",
+                   description="First local day (YYYY-MM-DD) to re-run by hand; empty = the run's own window"),
+    "end": Param(None, type=["null", "string"], format="date",
+                 description="Last local day (YYYY-MM-DD, inclusive); empty = same as start"),
+}
+
+# -- assets -------------------------------------------------------------------------------
+REFERENCE = Asset(name="dvc_reference", uri="dvc://warehouse/reference", group="dvc")
+
+
+def source_asset(system: str) -> Asset:
+    """Updated when every load step of one source system has landed a day in the warehouse.
+    Its events carry {"days": ["YYYY-MM-DD", ...]}: the local days that landed."""
+    return Asset(name=f"dvc_loads_{system}", uri=f"dvc://warehouse/loads/{system}", group="dvc")
+
+
+def pool_name(system: str) -> str:
+    """One pool per source system (airflow/pools.json): a backfill never hammers a source."""
+    return f"source_{system}"
+
+
+# -- the source registry -------------------------------------------------------------------
+def _pipeline_path() -> Path:
+    spec = importlib.util.find_spec("etl")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the etl package is not importable: put the project root on PYTHONPATH")
+    return Path(list(spec.submodule_search_locations)[0]) / "pipeline.py"
+
+
+def read_source_steps(path: Path | None = None) -> dict[str, list[str]]:
+    """etl.pipeline.SOURCE_STEPS as {system: [step function name, ...]}, read without importing
+    the pipeline (which pulls pandas and Great Expectations into every DAG parse)."""
+    path = path or _pipeline_path()
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        if isinstance(target, ast.Name) and target.id == "SOURCE_STEPS":
+            value = node.value
+            if not isinstance(value, ast.Dict):
+                break
+            steps: dict[str, list[str]] = {}
+            for key, item in zip(value.keys, value.values, strict=True):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)
+                        and isinstance(item, (ast.List, ast.Tuple))
+                        and all(isinstance(e, ast.Name) for e in item.elts)):
+                    raise ValueError(f"{path}: SOURCE_STEPS must map system names to lists of step functions")
+                steps[key.value] = [e.id for e in item.elts]
+            return steps
+    raise ValueError(f"{path}: no literal SOURCE_STEPS = {{system: [steps]}} found")
+
+
+def source_steps() -> dict[str, list[str]]:
+    """The registry; falls back to importing etl.pipeline when its text cannot be read literally."""
+    try:
+        return read_source_steps()
+    except (OSError, SyntaxError, ValueError) as exc:
+        log.warning("reading SOURCE_STEPS from source failed (%s): importing etl.pipeline", exc)
+        from etl.pipeline import SOURCE_STEPS
+
+        return {system: [f.__name__ for f in steps] for system, steps in SOURCE_STEPS.items()}
+
+
+# -- run windows ---------------------------------------------------------------------------
+def local_day(value: datetime) -> date:
+    """The local date of an aware datetime (Airflow's data interval bounds are UTC)."""
+    if value.tzinfo is None:
+        return value.date()
+    return value.astimezone(ZoneInfo(LOCAL_TZ)).date()
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from first to last, both included."""
+    if last < first:
+        raise ValueError(f"window ends ({last}) before it starts ({first})")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+def param_days(params: Any) -> list[date] | None:
+    """The window chosen by hand (params start/end), else None."""
+    params = params or {}
+    start, end = params.get("start"), params.get("end")
+    if not start and not end:
+        return None
+    first = _as_date(start or end)
+    return days_between(first, _as_date(end or start))
+
+
+def interval_days(data_interval_start: datetime | None, data_interval_end: datetime | None) -> list[date]:
+    """The local days of a data interval [start, end); none for an empty interval (an asset-triggered
+    run, or a run by hand of a DAG that is not on a time schedule)."""
+    if data_interval_start is None or data_interval_end is None or data_interval_end <= data_interval_start:
+        return []
+    return days_between(local_day(data_interval_start), local_day(data_interval_end - timedelta(microseconds=1)))
+
+
+def event_days(triggering_asset_events: Any) -> list[date]:
+    """The local days named by the asset events that triggered a run (extra "days")."""
+    found: set[date] = set()
+    for events in (triggering_asset_events or {}).values():
+        for event in events:
+            for value in (event.extra or {}).get("days") or []:
+                found.add(_as_date(value))
+    return sorted(found)
+
+
+def run_days(context: Any) -> list[date]:
+    """The local days a run owns: params start/end when given, else its data interval, else the
+    days named by the asset events that triggered it."""
+    chosen = param_days(context.get("params"))
+    if chosen is not None:
+        return chosen
+    days = interval_days(context.get("data_interval_start"), context.get("data_interval_end"))
+    if days:
+        return days
+    return event_days(context.get("triggering_asset_events"))
+
+
+REFERENCE_ENTITIES = ("agency", "procedure", "service_config", "integrated_service")
+
+
+def reference_is_fresh(res: Any, max_age: timedelta | None = None) -> bool:
+    """Every reference entity has a succeeded batch in this warehouse's ops.batch finished within
+    max_age (REFERENCE_MAX_AGE_HOURS, default 12), by the workers' clock as etl.load writes it."""
+    import sqlalchemy as sa
+
+    if max_age is None:
+        max_age = timedelta(hours=float(os.environ.get("REFERENCE_MAX_AGE_HOURS") or 12))
+    names = ", ".join(f"'{name}'" for name in REFERENCE_ENTITIES)
+    with res.warehouse.begin() as conn:
+        latest = dict(conn.execute(sa.text(
+            f"SELECT entity, max(finished_at) FROM ops.batch WHERE status = 'succeeded' AND entity IN ({names}) "
+            "GROUP BY entity")).all())
+    cutoff = datetime.now() - max_age
+    return all(latest.get(name) is not None and latest[name] >= cutoff for name in REFERENCE_ENTITIES)
+
+
+@contextlib.contextmanager
+def resources() -> Iterator[Any]:
+    """etl.pipeline.Resources for a task: Airflow connections exported to CONTRACT.md's variables
+    first (etl.airflow_conn), so the tasks and the CLI share one code path."""
+    from etl.airflow_conn import export_connections
+    from etl.pipeline import Resources
+
+    export_connections()
+    with Resources.from_env() as res:
+        yield res

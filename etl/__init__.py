@@ -1,0 +1,1 @@
+"""Pipeline of online public-service indicators for Vietnamese provinces."""

@@ -1,0 +1,113 @@
+"""A plain-text scorecard of a snapshot, for people (the demo prints it), and the read-only role
+through which BI tools query the mart on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+
+from etl.warehouse import Warehouse, split_statements, sql_file
+
+
+def scorecard(wh: Warehouse, day: date, period: str = "ytd") -> pd.DataFrame:
+    with wh.begin() as conn:
+        rows = conn.execute(sa.text(sql_file("reports/scorecard.sql")), {"day": day, "period": period})
+        return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+
+
+# The agency table shows these (the province block shows all 18).
+KEY_INDICATORS = {
+    "online_dossier_rate": "Online",
+    "online_dossier_full_online_rate": "Full-online",
+    "online_payment_dossier_rate": "Paid online",
+    "on_time_rate": "On time",
+    "digitized_dossier_rate": "Digitized",
+    "national_portal_sync_rate": "Synced",
+}
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and pd.isna(x)) or x is pd.NA
+
+
+def _cell(value, target, meets) -> str:
+    """'65.2% / 65% ✓' -- value, target, ✓ meets, ✗ below; '–' without a value."""
+    if _missing(value):
+        return "–"
+    mark = "" if _missing(meets) else (" ✓" if bool(meets) else " ✗")
+    goal = "" if _missing(target) else f" / {target:.0%}"
+    return f"{value:.1%}{goal}{mark}"
+
+
+def format_scorecard(frame: pd.DataFrame, day: date, period: str) -> str:
+    if frame.empty:
+        return f"No snapshot for {day} ({period})."
+    root = frame[frame["parent_code"].isna()]
+    others = frame[frame["parent_code"].notna()]
+    lines = [f"Scorecard as of {day}, period {period} (value / target, ✓ meets, ✗ below, – nothing to measure)"]
+    for code, name in root.drop_duplicates("agency_code")[["agency_code", "name"]].itertuples(index=False):
+        lines += ["", f"{name} (province-wide)",
+                  f"{'indicator':<58}{'value / target':<20}{'agencies meeting':<18}furthest below"]
+        for r in root[root["agency_code"] == code].itertuples(index=False):
+            peers = others[(others["indicator_code"] == r.indicator_code) & others["meets_target"].notna()]
+            meeting = f"{int(peers['meets_target'].astype(bool).sum())} of {len(peers)}" if len(peers) else ""
+            below = peers[~peers["meets_target"].astype(bool)]
+            worst = ""
+            if len(below):
+                w = below.assign(gap=below["value"] - below["target"]).sort_values("gap").iloc[0]
+                worst = f"{w['name']} {_cell(w['value'], w['target'], None)}"
+            label = (r.indicator_name or r.indicator_code)[:56]
+            lines.append(f"{label:<58}{_cell(r.value, r.target, r.meets_target):<20}{meeting:<18}{worst}")
+    if not others.empty:
+        width = max(34, int(others["name"].str.len().max()) + 2)
+        head = f"{'Agency':<{width}}" + "".join(f"{label:<17}" for label in KEY_INDICATORS.values())
+        lines += ["", head, "-" * len(head)]
+        by_key = others.set_index(["agency_code", "indicator_code"])
+        for code, name in others.drop_duplicates("agency_code")[["agency_code", "name"]].itertuples(index=False):
+            cells = []
+            for ind in KEY_INDICATORS:
+                r = by_key.loc[(code, ind)] if (code, ind) in by_key.index else None
+                cells.append(f"{'' if r is None else _cell(r['value'], r['target'], r['meets_target']):<17}")
+            lines.append(f"{name:<{width}}" + "".join(cells))
+    return "\n".join(lines)
+
+
+# -- the BI tools' read-only role (PostgreSQL) ------------------------------------------------
+BI_ROLE_DEFAULT = "dvc_bi_reader"
+
+
+def bi_reader_role() -> str:
+    """The role's name: $DVC_BI_READER_ROLE, default dvc_bi_reader."""
+    name = os.environ.get("DVC_BI_READER_ROLE", BI_ROLE_DEFAULT)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"DVC_BI_READER_ROLE {name!r}: use lower-case letters, digits and _")
+    return name
+
+
+def ensure_bi_reader_role(wh: Warehouse) -> str | None:
+    """Create or update the read-only BI role (sql/reports/bi_reader_role.sql): SELECT on every
+    mart table and view, nothing on staging, core, ops. NOLOGIN unless $DVC_BI_READER_PASSWORD is
+    set (then LOGIN with that password). Idempotent; nothing to do on DuckDB (an embedded file has
+    no roles: give BI tools a read-only connection, e.g. duckdb.connect(path, read_only=True)).
+    Returns the role's name, or None on DuckDB."""
+    if wh.dialect != "postgresql":
+        return None
+    role = bi_reader_role()
+    script = sql_file("reports/bi_reader_role.sql").replace(BI_ROLE_DEFAULT, role)
+    password = os.environ.get("DVC_BI_READER_PASSWORD")
+    with wh.begin() as conn:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242002)")
+        for stmt in split_statements(script):
+            conn.exec_driver_sql(stmt.replace("%", "%%"))
+        if password:
+            from psycopg import sql
+
+            raw = conn.connection.driver_connection
+            text = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
+            conn.exec_driver_sql(text.as_string(raw).replace("%", "%%"))
+        else:
+            conn.exec_driver_sql(f"ALTER ROLE {role} NOLOGIN")
+    return role

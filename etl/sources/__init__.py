@@ -1,0 +1,1 @@
+"""One client per source system. Each streams records page by page."""

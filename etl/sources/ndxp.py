@@ -1,0 +1,62 @@
+"""Client of NDXP, the national data-sharing platform (SOURCES.md §2): OAuth2 client
+credentials (5-minute tokens, renewed before expiry or on 401), cursor paging, ISO 8601 times."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from etl.sources.http import HttpSource, SourceError
+from etl.timeutil import LOCAL_TZ, Window
+
+
+class NdxpClient(HttpSource):
+    system = "ndxp"
+    renewable_auth = True
+    RENEW_BEFORE = 30.0  # seconds before expiry
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, **kwargs):
+        super().__init__(base_url, **kwargs)
+        self.client_id, self.client_secret = client_id, client_secret
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    def _fetch_token(self) -> None:
+        resp = self.request("POST", "/ndxp/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret},
+            authenticated=False)
+        body = resp.json()
+        self._token = body["access_token"]
+        self._expires_at = time.monotonic() + float(body.get("expires_in", 300))
+
+    def _auth(self, kwargs: dict) -> dict:
+        if self._token is None or time.monotonic() > self._expires_at - self.RENEW_BEFORE:
+            self._fetch_token()
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {self._token}"}
+        return {**kwargs, "headers": headers}
+
+    def _reauthenticate(self) -> None:
+        self._token = None
+
+    def items(self, path: str, params: dict | None = None, window: str | None = None) -> Iterator[list[dict]]:
+        cursor = None
+        while True:
+            body = self.get_json(path, window=window, params={**(params or {}), **({"cursor": cursor} if cursor else {})})
+            if not isinstance(body, dict) or "items" not in body:
+                raise SourceError(self.system, path, window, f"unexpected body {repr(body)[:200]}")
+            yield body["items"]
+            cursor = body.get("nextCursor")
+            if not cursor:
+                return
+
+    def _window_params(self, window: Window) -> dict:
+        return {"fromDate": window.start.replace(tzinfo=LOCAL_TZ).isoformat(),
+                "toDate": window.end.replace(tzinfo=LOCAL_TZ).isoformat()}
+
+    def sync_receipt_pages(self, window: Window) -> Iterator[list[dict]]:
+        return self.items("/ndxp/dvcqg/v1/dongbo", self._window_params(window), str(window))
+
+    def paygov_pages(self, window: Window) -> Iterator[list[dict]]:
+        return self.items("/ndxp/paygov/v1/giaodich", self._window_params(window), str(window))
+
+    def integrated_services(self) -> list[dict]:
+        return [row for page in self.items("/ndxp/dvcqg/v1/thutuc-tichhop") for row in page]

@@ -1,0 +1,56 @@
+"""Client of VNPost's BCCI API (SOURCES.md §3): a token from /vnpost/api/auth sent in the
+`access_token` header, offset paging, an envelope whose Status other than "100" is an error
+even under HTTP 200, dd/MM/yyyy dates (both days included)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from etl.sources.http import HttpSource
+from etl.timeutil import Window
+
+RETRYABLE_STATUS = {"500", "503", "429"}
+
+
+class VnpostClient(HttpSource):
+    system = "vnpost"
+    renewable_auth = True
+
+    def __init__(self, base_url: str, username: str, password: str, *, limit: int = 500, **kwargs):
+        super().__init__(base_url, **kwargs)
+        self.username, self.password, self.limit = username, password, limit
+        self._token: str | None = None
+
+    def _auth(self, kwargs: dict) -> dict:
+        if self._token is None:
+            resp = self.request("POST", "/vnpost/api/auth", json={"username": self.username, "password": self.password},
+                                authenticated=False)
+            self._token = resp.json()["access_token"]
+        return {**kwargs, "headers": {**kwargs.pop("headers", {}), "access_token": self._token}}
+
+    def _reauthenticate(self) -> None:
+        self._token = None
+
+    def _envelope_error(self, body):
+        if not isinstance(body, dict) or "Status" not in body:
+            return True, f"unexpected body {repr(body)[:200]}"
+        status = str(body["Status"])
+        if status == "100":
+            return None
+        if status == "401":
+            self._token = None
+        return status in RETRYABLE_STATUS or status == "401", f"Status {status}: {body.get('Message')}"
+
+    def order_pages(self, window: Window) -> Iterator[list[dict]]:
+        """Orders created or changed in the window, whose days are [start, end) (VNPost's toDate is inclusive)."""
+        last_day = (window.end - timedelta(seconds=1)).date()
+        params = {"fromDate": window.start.strftime("%d/%m/%Y"), "toDate": last_day.strftime("%d/%m/%Y")}
+        offset = 0
+        while True:
+            body = self.get_json("/vnpost/api/bcci/orders", window=str(window),
+                                 params={**params, "offset": offset, "limit": self.limit})
+            items = body.get("Items") or []
+            yield items
+            offset += len(items)
+            if not items or offset >= int(body.get("Total") or 0):
+                return

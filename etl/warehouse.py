@@ -1,0 +1,170 @@
+"""The warehouse: one code path for DuckDB (embedded default) and PostgreSQL (production).
+
+Everything dialect-specific lives here: how a DataFrame is bulk-loaded (COPY on
+PostgreSQL, a registered DataFrame on DuckDB) and how migrations are serialized.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from etl.config import ROOT, warehouse_url
+
+log = logging.getLogger(__name__)
+SQL_DIR = ROOT / "sql"
+_STATEMENT_END = re.compile(r";\s*(?:--[^\n]*)?\n")
+
+
+def sql_file(relpath: str) -> str:
+    return (SQL_DIR / relpath).read_text(encoding="utf-8")
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL file on semicolons that end a line (our files keep one statement per `;\\n`)."""
+    parts = _STATEMENT_END.split(script + "\n")
+    out = []
+    for part in parts:
+        body = "\n".join(line for line in part.splitlines() if not line.strip().startswith("--")).strip()
+        if body:
+            out.append(body)
+    return out
+
+
+class Warehouse:
+    def __init__(self, url: str | None = None):
+        self.url = url or warehouse_url()
+        self.engine: Engine = _create_engine(self.url)
+        self.dialect = self.engine.dialect.name  # 'duckdb' or 'postgresql'
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.engine.url.render_as_string(hide_password=True)})"
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction. A task's writes go through exactly one of these."""
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Merges sort and hash a batch at a time: give them memory rather than temp files.
+                conn.exec_driver_sql(f"SET LOCAL work_mem = '{os.environ.get('WAREHOUSE_WORK_MEM') or '256MB'}'")
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema -------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply sql/migrations/*.sql in order, each once; reload the seed tables. Idempotent."""
+        applied_now = []
+        with self.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS ops")
+            conn.exec_driver_sql(
+                "CREATE TABLE IF NOT EXISTS ops.schema_migration ("
+                " filename text PRIMARY KEY, checksum text NOT NULL, applied_at timestamp NOT NULL)")
+            done = {r[0]: r[1] for r in conn.exec_driver_sql("SELECT filename, checksum FROM ops.schema_migration")}
+            for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+                text = path.read_text(encoding="utf-8")
+                checksum = hashlib.sha256(text.encode()).hexdigest()
+                if path.name in done:
+                    if done[path.name] != checksum:
+                        log.warning("migration %s changed after it was applied; not re-applied", path.name)
+                    continue
+                for stmt in split_statements(text):
+                    # exec_driver_sql hands psycopg a parameter dict: a literal % must be doubled.
+                    conn.exec_driver_sql(stmt.replace("%", "%%") if self.dialect == "postgresql" else stmt)
+                conn.execute(sa.text("INSERT INTO ops.schema_migration VALUES (:f, :c, :t)"),
+                             {"f": path.name, "c": checksum, "t": datetime.now().replace(microsecond=0)})
+                applied_now.append(path.name)
+            self._load_seed(conn, "indicators.csv", "mart.indicator", key=["indicator_code"])
+        if applied_now:
+            log.info("applied migrations: %s", ", ".join(applied_now))
+        return applied_now
+
+    def _load_seed(self, conn: Connection, filename: str, table: str, key: list[str]) -> None:
+        frame = pd.read_csv(SQL_DIR / "seeds" / filename, dtype=str, keep_default_na=False)
+        self.upsert_frame(conn, frame, table, key)
+
+    # -- loading ------------------------------------------------------------------
+    def bulk_insert(self, conn: Connection, frame: pd.DataFrame, table: str) -> int:
+        """Append a DataFrame to a table in bulk: COPY on PostgreSQL, a DataFrame scan on DuckDB."""
+        if frame.empty:
+            return 0
+        columns = list(frame.columns)
+        col_list = ", ".join(columns)
+        raw = conn.connection.driver_connection
+        if self.dialect == "duckdb":
+            name = f"_frame_{id(frame)}"
+            raw.register(name, frame)
+            try:
+                raw.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {name}")
+            finally:
+                raw.unregister(name)
+        else:
+            with raw.cursor() as cur, cur.copy(
+                    f"COPY {table} ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+                for start in range(0, len(frame), 50_000):
+                    buf = io.StringIO()
+                    _to_csv(frame.iloc[start:start + 50_000], buf)
+                    copy.write(buf.getvalue())
+        return len(frame)
+
+    def upsert_frame(self, conn: Connection, frame: pd.DataFrame, table: str, key: list[str],
+                     newer: str | None = None) -> int:
+        """Insert or replace rows by key, in bulk. With `newer`, an existing row is replaced only by
+        one whose `newer` column is later (so replays and late batches never regress a row)."""
+        if frame.empty:
+            return 0
+        if newer:
+            frame = frame.sort_values(newer, kind="stable")
+        frame = frame.drop_duplicates(key, keep="last")
+        tmp = "_upsert_tmp"
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {tmp} AS SELECT * FROM {table} WHERE 1 = 0")
+        self.bulk_insert(conn, frame, tmp)
+        cols = list(frame.columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
+        conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        if newer and updates:
+            conflict += f" WHERE excluded.{newer} > {table}.{newer}"
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {tmp} "
+            f"ON CONFLICT ({', '.join(key)}) {conflict}")
+        conn.exec_driver_sql(f"DROP TABLE {tmp}")
+        return len(frame)
+
+    def run_script(self, conn: Connection, relpath: str, params: dict | None = None) -> None:
+        """Run every statement of a SQL file with the same bound parameters."""
+        for stmt in split_statements(sql_file(relpath)):
+            names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
+            conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
+
+    def next_batch_id(self, conn: Connection) -> int:
+        return int(conn.exec_driver_sql("SELECT nextval('ops.batch_id_seq')").scalar())
+
+
+def _to_csv(frame: pd.DataFrame, buf: io.StringIO) -> None:
+    frame.to_csv(buf, header=False, index=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL,
+                 date_format="%Y-%m-%d %H:%M:%S")
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("duckdb:///"):
+        path = url[len("duckdb:///"):]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, future=True, pool_pre_ping=url.startswith("postgresql"))

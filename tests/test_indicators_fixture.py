@@ -1,0 +1,174 @@
+"""Hand-built dossiers with every value worked out by hand, on DuckDB and on PostgreSQL.
+
+Agencies: ROOT (province) > DEPT (department), ROOT > DIST (district) > COMM (commune).
+Snapshot date 2022-03-15. The expected figures are in the comments next to each dossier.
+"""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from etl import indicators, load, targets
+
+D = date(2022, 3, 15)
+ROOT, DEPT, DIST, COMM = "000.00.00.H13", "000.00.01.H13", "000.00.20.H13", "20.01.01.H13"
+
+
+def agency(code, name, level, parent):
+    return {"MaDonVi": code, "TenDonVi": name, "Cap": level, "MaDonViCha": parent,
+            "HieuLucTu": "20200101000000", "HieuLucDen": None, "MaDonViKeThua": None}
+
+
+AGENCIES = [agency(ROOT, "UBND tỉnh Lào Cai", 1, None), agency(DEPT, "Sở Tư pháp", 1, ROOT),
+            agency(DIST, "UBND huyện Bảo Thắng", 2, ROOT), agency(COMM, "UBND xã Phong Niên", 3, DIST)]
+PROCEDURES = [{"MaTTHC": "1.000001", "TenTTHC": "Cấp phiếu lý lịch tư pháp", "MaLinhVuc": "LLTP",
+               "TenLinhVuc": "Lý lịch tư pháp", "CapThucHien": [1, 2, 3], "DuDieuKienToanTrinh": 1,
+               "CoPhiLePhi": 1}]
+CONFIGS = [{"MaDonVi": c, "MaTTHC": "1.000001", "MucDo": "TOAN_TRINH", "CoThanhToanTrucTuyen": 1, "CoBCCI": 1,
+            "HieuLucTu": "20220101000000", "HieuLucDen": None} for c in (DEPT, DIST, COMM)]
+
+
+def version(code, agency_code, updated, *, channel=1, status=4, received=None, due=None, finished=None,
+            supplements=0):
+    return {"MaHoSo": code, "MaTTHC": "1.000001", "DonViXuLy": agency_code, "KenhThucHien": channel,
+            "TrangThaiHoSo": status, "NgayNopHoSo": received or updated, "NgayTiepNhan": received,
+            "NgayHenTra": due, "NgayKetThucXuLy": finished, "NgayTra": None, "NgayTuChoi": None,
+            "HinhThucTraKetQua": None, "HoSoCoThanhPhanSoHoa": 0, "KetQuaDuocSoHoa": 0, "DuocKySo": 0,
+            "DuocThanhToanTrucTuyen": 0, "DanhSachLePhi": [],
+            "DanhSachHoSoBoSung": [{"NgayYeuCau": received}] * supplements,
+            "ChuHoSo": {"HoVaTen": "Trần Thị Bình", "SoDinhDanh": "010203040506", "SoDienThoai": "0987654321",
+                        "DiaChi": "Bảo Thắng"}, "NgayCapNhat": updated}
+
+
+DOSSIERS = [
+    # d1 DEPT online, received and finished on D before due: on time (all periods)
+    version("d1", DEPT, "20220315150000", channel=2, status=9, received="20220315090000",
+            due="20220320170000", finished="20220315150000"),
+    # d2 COMM counter (NULL channel), finished 03-12 after due 03-10: late (mtd, qtd, ytd)
+    version("d2", COMM, "20220312100000", channel=None, status=10, received="20220301080000",
+            due="20220310170000", finished="20220312100000"),
+    # d3 COMM online, open, due on D at 17:00: overdue at the end of D (late, every period)
+    version("d3", COMM, "20220314080000", channel=2, status=4, received="20220314080000", due="20220315170000"),
+    # d4 DIST post, open, due 03-20: on time (every period)
+    version("d4", DIST, "20220210080000", channel=3, status=4, received="20220210080000", due="20220320170000"),
+    # d5 DIST counter, finished before due but after two supplement requests: late (qtd, ytd)
+    version("d5", DIST, "20220120100000", channel=1, status=9, received="20220105080000",
+            due="20220125170000", finished="20220120100000", supplements=2),
+    # d6 DEPT registered only, never received: in no indicator
+    version("d6", DEPT, "20220315080000", channel=2, status=1),
+    # d7 DEPT online, received 03-10 due 03-14; finished on 03-16, after D: as of D open and overdue
+    version("d7", DEPT, "20220310080000", channel=2, status=2, received="20220310080000", due="20220314170000"),
+    version("d7", DEPT, "20220316090000", channel=2, status=9, received="20220310080000", due="20220314170000",
+            finished="20220316090000"),
+    # d8 COMM online, waiting for a supplement (status 5) past its due date: clock stopped, on time
+    version("d8", COMM, "20220225080000", channel=2, status=5, received="20220220080000", due="20220301170000",
+            supplements=1),
+]
+
+# (agency, period) -> (numerator, denominator)
+EXPECTED_ONLINE = {
+    (DEPT, "day"): (1, 1), (COMM, "day"): (0, 0), (DIST, "day"): (0, 0), (ROOT, "day"): (1, 1),
+    (DEPT, "mtd"): (2, 2), (COMM, "mtd"): (1, 2), (DIST, "mtd"): (1, 2), (ROOT, "mtd"): (3, 4),
+    (DEPT, "qtd"): (2, 2), (COMM, "qtd"): (2, 3), (DIST, "qtd"): (2, 5), (ROOT, "qtd"): (4, 7),
+    (DEPT, "ytd"): (2, 2), (COMM, "ytd"): (2, 3), (DIST, "ytd"): (2, 5), (ROOT, "ytd"): (4, 7),
+}
+EXPECTED_ON_TIME = {
+    (DEPT, "day"): (1, 2), (COMM, "day"): (1, 2), (DIST, "day"): (2, 3), (ROOT, "day"): (3, 5),
+    (DEPT, "mtd"): (1, 2), (COMM, "mtd"): (1, 3), (DIST, "mtd"): (2, 4), (ROOT, "mtd"): (3, 6),
+    (DEPT, "qtd"): (1, 2), (COMM, "qtd"): (1, 3), (DIST, "qtd"): (2, 5), (ROOT, "qtd"): (3, 7),
+    (DEPT, "ytd"): (1, 2), (COMM, "ytd"): (1, 3), (DIST, "ytd"): (2, 5), (ROOT, "ytd"): (3, 7),
+}
+
+
+def load_fixture(wh, pages):
+    for name, records in (("agency", AGENCIES), ("procedure", PROCEDURES), ("service_config", CONFIGS)):
+        with wh.begin() as conn:
+            load.load_batch(wh, conn, load.entity(name), [records], load.open_batch(wh, "onestop", name, None, None))
+    with wh.begin() as conn:
+        targets.load_targets(wh, conn, "lao_cai")
+    batch = load.open_batch(wh, "onestop", "dossier", None, None)
+    with wh.begin() as conn:
+        return load.load_batch(wh, conn, load.entity("dossier", b"k"), pages, batch)
+
+
+def snapshot(wh, day=D):
+    with wh.begin() as conn:
+        indicators.publish_snapshot(wh, conn, day, "lao_cai")
+        rows = conn.execute(sa.text(
+            "SELECT agency_code, period, indicator_code, numerator, denominator, value, target, meets_target "
+            "FROM mart.indicator_snapshot WHERE snapshot_date = :d"), {"d": day}).all()
+    return {(r.agency_code, r.period, r.indicator_code): r for r in rows}
+
+
+def test_hand_worked_indicators(warehouse):
+    load_fixture(warehouse, [DOSSIERS[:4], DOSSIERS[4:]])
+    rows = snapshot(warehouse)
+    assert len(rows) == 4 * 4 * len(indicators.measure_codes())
+    for code, expected in (("online_dossier_rate", EXPECTED_ONLINE), ("on_time_rate", EXPECTED_ON_TIME)):
+        for (agency_code, period), (num, den) in expected.items():
+            row = rows[(agency_code, period, code)]
+            assert (row.numerator, row.denominator) == (num, den), (code, agency_code, period)
+            assert row.value == (pytest.approx(num / den) if den else None)
+    # Lào Cai's plan: 65 % of dossiers online, for every agency; no on-time target for Lào Cai.
+    root_ytd = rows[(ROOT, "ytd", "online_dossier_rate")]
+    assert root_ytd.target == pytest.approx(0.65) and root_ytd.meets_target is False
+    assert rows[(DEPT, "ytd", "online_dossier_rate")].meets_target is True
+    assert rows[(COMM, "day", "online_dossier_rate")].meets_target is None  # no value
+    assert rows[(ROOT, "ytd", "on_time_rate")].target is None
+
+
+def test_reloading_and_republishing_changes_nothing(warehouse):
+    load_fixture(warehouse, [DOSSIERS])
+    first = snapshot(warehouse)
+    with warehouse.begin() as conn:
+        core_before = conn.exec_driver_sql(
+            "SELECT * FROM core.dossier_history ORDER BY dossier_code, updated_at").all()
+    load_fixture(warehouse, [list(reversed(DOSSIERS)), DOSSIERS[:3]])  # same versions, other order, repeats
+    second = snapshot(warehouse)
+    with warehouse.begin() as conn:
+        core_after = conn.exec_driver_sql(
+            "SELECT * FROM core.dossier_history ORDER BY dossier_code, updated_at").all()
+        current = dict(conn.exec_driver_sql("SELECT dossier_code, status FROM core.dossier").all())
+        staging_left = conn.exec_driver_sql("SELECT count(*) FROM staging.dossier").scalar()
+    assert first == second
+    assert core_before == core_after
+    assert current["d7"] == 9, "the current row is the latest version"
+    assert staging_left == 0
+
+
+def test_snapshot_of_an_earlier_day_uses_the_versions_of_that_day(warehouse):
+    load_fixture(warehouse, [DOSSIERS])
+    rows = snapshot(warehouse, date(2022, 3, 16))
+    # d7 finished on 03-16 after its due date: now resolved late, still counted for DEPT
+    assert (rows[(DEPT, "day", "on_time_rate")].numerator, rows[(DEPT, "day", "on_time_rate")].denominator) == (0, 1)
+    rows_15 = snapshot(warehouse, D)
+    assert rows_15[(DEPT, "day", "on_time_rate")].denominator == 2
+
+
+def test_bad_records_are_quarantined_with_their_reason_and_the_rest_loads(warehouse):
+    bad = [
+        version("bad-agency", "XX.UNKNOWN", "20220315100000", received="20220315100000", due="20220320170000"),
+        version("bad-due", DEPT, "20220315100000", received="20220315100000", due="20220301170000"),
+        version("bad-date", DEPT, "20220315100000", received="20221345100000", due="20220320170000"),
+        {**version("", DEPT, "20220315100000"), "MaHoSo": None},
+    ]
+    batch = load_fixture(warehouse, [DOSSIERS + bad])
+    assert (batch.extracted, batch.loaded, batch.quarantined) == (len(DOSSIERS) + 4, len(DOSSIERS), 4)
+    with warehouse.begin() as conn:
+        reasons = dict(conn.exec_driver_sql("SELECT record_key, failed_expectations FROM ops.quarantine").all())
+        payloads = " ".join(r[0] for r in conn.exec_driver_sql("SELECT payload FROM ops.quarantine"))
+        loaded = {r[0] for r in conn.exec_driver_sql("SELECT dossier_code FROM core.dossier")}
+    assert "expect_column_values_to_be_in_set(agency_code)" in reasons["bad-agency"]
+    assert "expect_column_pair_values_a_to_be_greater_than_b(due_at,received_at)" in reasons["bad-due"]
+    assert "expect_column_values_to_match_strftime_format(received_at_raw)" in reasons["bad-date"]
+    assert "expect_column_values_to_not_be_null(dossier_code)" in reasons["?"]
+    assert "Trần Thị Bình" not in payloads and "010203040506" not in payloads
+    assert loaded == {d["MaHoSo"] for d in DOSSIERS}
+    # The batch's validation is also published as Great Expectations Data Docs (HTML).
+    from pathlib import Path
+
+    from etl.validate import data_docs_dir
+
+    pages = list((Path(data_docs_dir()) / "validations" / "dossier" / f"batch-{batch.batch_id}").rglob("*.html"))
+    assert pages, "no Data Docs page for the batch"
+    assert "agency_code" in pages[0].read_text(), "the page shows the failed expectation's column"
