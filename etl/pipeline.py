@@ -86,11 +86,21 @@ def extraction_window(res: Resources, source: str, entity: str, day: date) -> Wi
     return Window(start, own.end)
 
 
-def _load_day(res: Resources, entity_name: str, pages_of: Callable[[Window], Iterable[list[dict]]],
-              day: date) -> load.BatchResult:
-    entity = load.entity(entity_name, pii_key())
-    window = extraction_window(res, entity.source, entity.name, day)
-    return _load(res, entity, pages_of(window), window)
+def pages_of(res: Resources, entity_name: str) -> Callable[[Window], Iterable[list[dict]]]:
+    """The client call that streams one daily entity's records changed in a window, page by page."""
+    return {"dossier": res.onestop.dossier_pages, "payment": res.onestop.payment_pages,
+            "sync_receipt": res.ndxp.sync_receipt_pages, "paygov_transaction": res.ndxp.paygov_pages,
+            "postal_order": res.vnpost.order_pages}[entity_name]
+
+
+def load_window(res: Resources, entity_name: str, window: Window) -> load.BatchResult:
+    """Every record of one daily entity changed in `window`, streamed into one batch."""
+    return _load(res, load.entity(entity_name, pii_key()), pages_of(res, entity_name)(window), window)
+
+
+def _load_day(res: Resources, entity_name: str, day: date) -> load.BatchResult:
+    entity = load.entity(entity_name)
+    return load_window(res, entity_name, extraction_window(res, entity.source, entity.name, day))
 
 
 def load_reference(res: Resources, day: date) -> dict[str, int]:
@@ -117,27 +127,27 @@ def daily(entity_name: str):
 
 @daily("dossier")
 def load_dossiers(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "dossier", res.onestop.dossier_pages, day)
+    return _load_day(res, "dossier", day)
 
 
 @daily("payment")
 def load_payments(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "payment", res.onestop.payment_pages, day)
+    return _load_day(res, "payment", day)
 
 
 @daily("sync_receipt")
 def load_sync_receipts(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "sync_receipt", res.ndxp.sync_receipt_pages, day)
+    return _load_day(res, "sync_receipt", day)
 
 
 @daily("paygov_transaction")
 def load_paygov_transactions(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "paygov_transaction", res.ndxp.paygov_pages, day)
+    return _load_day(res, "paygov_transaction", day)
 
 
 @daily("postal_order")
 def load_postal_orders(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "postal_order", res.vnpost.order_pages, day)
+    return _load_day(res, "postal_order", day)
 
 
 # The extraction steps of each source system, in the order they run (dossiers first: the others
