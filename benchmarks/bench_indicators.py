@@ -260,10 +260,6 @@ def bulk_load(wh: Warehouse, frames: dict[str, pd.DataFrame]) -> None:
         for table, frame in frames.items():
             conn.exec_driver_sql(f"DELETE FROM {table}")
             wh.bulk_insert(conn, frame, table)
-        history = frames["core.dossier_history"]
-        latest = history[history["valid_to"].isna()].drop(columns="valid_to")
-        conn.exec_driver_sql("DELETE FROM core.dossier")
-        wh.bulk_insert(conn, latest, "core.dossier")
         if wh.dialect == "postgresql":
             conn.exec_driver_sql("ANALYZE")
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -84,21 +84,33 @@ def quarantine(wh: Warehouse, conn: Connection, outcome: Outcome, batch: BatchRe
     return len(rejected)
 
 
-def record_validation(conn: Connection, batch: BatchResult, outcomes: list[Outcome]) -> None:
-    if not outcomes:
-        return
-    details: dict[str, int] = {}
-    for outcome in outcomes:
+@dataclass
+class ValidationTally:
+    """What ops.validation_result keeps of a batch's chunks: counts, not the chunks (memory stays
+    bounded whatever the window)."""
+    suite: str
+    evaluated: int = 0
+    rows_checked: int = 0
+    rows_failed: int = 0
+    unexpected: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        self.evaluated = max(self.evaluated, outcome.evaluated)
+        self.rows_checked += len(outcome.valid) + len(outcome.rejected)
+        self.rows_failed += len(outcome.rejected)
         for d in outcome.details:
-            details[d["expectation"]] = details.get(d["expectation"], 0) + d["unexpected"]
-    rows_checked = sum(len(o.valid) + len(o.rejected) for o in outcomes)
-    rows_failed = sum(len(o.rejected) for o in outcomes)
+            self.unexpected[d["expectation"]] = self.unexpected.get(d["expectation"], 0) + d["unexpected"]
+
+
+def record_validation(conn: Connection, batch: BatchResult, tally: ValidationTally) -> None:
+    if not tally.rows_checked:
+        return
     conn.execute(sa.text(
         "INSERT INTO ops.validation_result (batch_id, suite, success, evaluated, failed, rows_checked, "
         "rows_failed, details) VALUES (:b, :s, :ok, :e, :f, :rc, :rf, :d)"),
-        {"b": batch.batch_id, "s": outcomes[0].suite, "ok": rows_failed == 0, "e": outcomes[0].evaluated,
-         "f": sum(1 for v in details.values() if v), "rc": rows_checked, "rf": rows_failed,
-         "d": json.dumps(details, sort_keys=True)})
+        {"b": batch.batch_id, "s": tally.suite, "ok": tally.rows_failed == 0, "e": tally.evaluated,
+         "f": sum(1 for v in tally.unexpected.values() if v), "rc": tally.rows_checked, "rf": tally.rows_failed,
+         "d": json.dumps(tally.unexpected, sort_keys=True)})
 
 
 # -- entities ----------------------------------------------------------------------------
@@ -112,7 +124,7 @@ class Entity:
     columns: list[str]          # the columns that load
     table: str                  # the core table
     key: list[str]              # its natural key
-    newer: str | None = None    # replace a row only by one whose `newer` column is later
+    newer: str | None = None    # of two rows with the same key, the one whose `newer` column is later wins
     merge_sql: str | None = None  # instead of an upsert: staging.<name> then this SQL file
     references_dossier: bool = False
 
@@ -126,7 +138,8 @@ def _entities(pii_key_value: bytes | None = None) -> dict[str, Entity]:
         Entity("service_config", "onestop", t.service_config_frame, "procedure_code", t.SERVICE_CONFIG_COLUMNS,
                "core.service_config", ["agency_code", "procedure_code", "valid_from"]),
         Entity("dossier", "onestop", partial(t.dossier_frame, key=pii_key_value or b""), "dossier_code",
-               t.DOSSIER_COLUMNS, "core.dossier", ["dossier_code"], merge_sql="load/merge_dossier.sql"),
+               t.DOSSIER_COLUMNS, "core.dossier_history", ["dossier_code", "updated_at"], newer="status",
+               merge_sql="load/merge_dossier.sql"),
         Entity("payment", "onestop", t.payment_frame, "transaction_id", t.PAYMENT_COLUMNS, "core.payment",
                ["transaction_id"], newer="updated_at", references_dossier=True),
         Entity("paygov_transaction", "ndxp", t.paygov_frame, "transaction_id", t.PAYGOV_COLUMNS,
@@ -179,7 +192,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
                batch: BatchResult) -> BatchResult:
     """Stream pages -> frame -> validate -> quarantine the failures, load the rest. One transaction."""
     parameters = reference_parameters(conn)
-    outcomes = []
+    tally = ValidationTally(spec.name)
     for records in _chunks(pages, CHUNK_RECORDS):
         frame = spec.to_frame(records)
         # A record repeated across pages is the same record: keep one, it is not an error.
@@ -188,16 +201,17 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
             frame = _mark_known_dossiers(wh, conn, frame)
         batch.extracted += len(frame)
         outcome = validate(frame, spec.name, parameters, run_name=f"batch-{batch.batch_id}")
-        outcomes.append(outcome)
+        tally.add(outcome)
         batch.quarantined += quarantine(wh, conn, outcome, batch, spec.record_key)
         valid = outcome.valid[spec.columns].assign(batch_id=batch.batch_id)
-        if spec.merge_sql:
+        if spec.merge_sql:  # one row per key: the merge inserts each once
+            valid = valid.sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
             batch.loaded += wh.bulk_insert(conn, valid, f"staging.{spec.name}")
         else:
             if "batch_id" not in _table_columns(conn, spec.table):
                 valid = valid.drop(columns="batch_id")
             batch.loaded += wh.upsert_frame(conn, valid, spec.table, spec.key, newer=spec.newer)
-    record_validation(conn, batch, outcomes)
+    record_validation(conn, batch, tally)
     if spec.merge_sql:
         wh.run_script(conn, spec.merge_sql, {"batch_id": batch.batch_id})
     close_batch(conn, batch)
