@@ -1,6 +1,9 @@
 -- Merge one batch of dossier versions from staging into core. Parameters: :batch_id.
 -- A version (dossier_code, updated_at) is immutable: seen again, it is left as it was
 -- (etl.load keeps one row per version within a batch).
+-- Fresh statistics first: a batch can be 100 rows or a year, and the plans below depend on it.
+ANALYZE staging.dossier;
+
 INSERT INTO core.dossier_history (
     dossier_code, updated_at, procedure_code, agency_code, channel, status,
     submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
