@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, task
 
 log = logging.getLogger(__name__)
 
@@ -211,3 +211,12 @@ def resources() -> Iterator[Any]:
     export_connections()
     with Resources.from_env() as res:
         yield res
+
+
+@task
+def migrate():
+    """Create or upgrade the warehouse schema (idempotent): the first task of every DAG that writes."""
+    from etl import pipeline
+
+    with resources() as res:
+        return pipeline.migrate(res)

@@ -22,20 +22,12 @@ from dags.dvc_common import (
     END_DATE,
     START_DATE,
     WINDOW_PARAMS,
+    migrate,
     nightly_timetable,
     pool_name,
     source_asset,
     source_steps,
 )
-
-
-@task
-def migrate():
-    from dags.dvc_common import resources
-    from etl import pipeline
-
-    with resources() as res:
-        return pipeline.migrate(res)
 
 
 @task(outlets=[REFERENCE])

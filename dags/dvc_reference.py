@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from dags.dvc_common import DEFAULT_ARGS, END_DATE, REFERENCE, START_DATE, nightly_timetable
+from dags.dvc_common import DEFAULT_ARGS, END_DATE, REFERENCE, START_DATE, migrate, nightly_timetable
 
 
 @dag(
@@ -25,14 +25,6 @@ from dags.dvc_common import DEFAULT_ARGS, END_DATE, REFERENCE, START_DATE, night
     doc_md=__doc__,
 )
 def dvc_reference():
-    @task
-    def migrate():
-        from dags.dvc_common import resources
-        from etl import pipeline
-
-        with resources() as res:
-            return pipeline.migrate(res)
-
     @task(outlets=[REFERENCE])
     def load_reference(**context):
         from dags.dvc_common import local_day, resources
