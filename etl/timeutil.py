@@ -2,6 +2,7 @@
 Asia/Ho_Chi_Minh local time without offset (the one-stop system's own convention)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +26,15 @@ class Window:
 
     def __str__(self) -> str:
         return f"[{self.start:%Y-%m-%d %H:%M}, {self.end:%Y-%m-%d %H:%M})"
+
+    def split(self, days: int) -> Iterator["Window"]:
+        """Consecutive windows of at most `days` days covering this one: the clients ask a source
+        for a few days at a time, so a catch-up over months costs it no more per call than a night."""
+        start = self.start
+        while start < self.end:
+            end = min(self.end, start + timedelta(days=days))
+            yield Window(start, end)
+            start = end
 
 
 def to_local_naive(value: datetime) -> datetime:

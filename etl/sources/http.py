@@ -13,6 +13,7 @@ import requests
 log = logging.getLogger(__name__)
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 300.0
+DAYS_PER_REQUEST = 7  # windowed endpoints are asked for at most this many days at a time
 
 
 class SourceError(RuntimeError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from etl.sources.http import HttpSource, SourceError
+from etl.sources.http import DAYS_PER_REQUEST, HttpSource, SourceError
 from etl.timeutil import LOCAL_TZ, Window
 
 
@@ -52,11 +52,15 @@ class NdxpClient(HttpSource):
         return {"fromDate": window.start.replace(tzinfo=LOCAL_TZ).isoformat(),
                 "toDate": window.end.replace(tzinfo=LOCAL_TZ).isoformat()}
 
+    def windowed_items(self, path: str, window: Window) -> Iterator[list[dict]]:
+        for part in window.split(DAYS_PER_REQUEST):
+            yield from self.items(path, self._window_params(part), str(part))
+
     def sync_receipt_pages(self, window: Window) -> Iterator[list[dict]]:
-        return self.items("/ndxp/dvcqg/v1/dongbo", self._window_params(window), str(window))
+        return self.windowed_items("/ndxp/dvcqg/v1/dongbo", window)
 
     def paygov_pages(self, window: Window) -> Iterator[list[dict]]:
-        return self.items("/ndxp/paygov/v1/giaodich", self._window_params(window), str(window))
+        return self.windowed_items("/ndxp/paygov/v1/giaodich", window)
 
     def integrated_services(self) -> list[dict]:
         return [row for page in self.items("/ndxp/dvcqg/v1/thutuc-tichhop") for row in page]

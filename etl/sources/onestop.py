@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from etl.sources.http import HttpSource, SourceError
+from etl.sources.http import DAYS_PER_REQUEST, HttpSource, SourceError
 from etl.timeutil import Window, format_onestop
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,6 @@ class OneStopClient(HttpSource):
         self.session.headers["X-API-Key"] = api_key
         self.page_size = page_size
         self.max_walks = 3
-        self.days_per_walk = 7
         self.last_total = 0
 
     def pages(self, endpoint: str, params: dict | None = None, window: str | None = None) -> Iterator[list[dict]]:
@@ -73,11 +72,8 @@ class OneStopClient(HttpSource):
         fewer rows than the server's total, the stretch is walked again and only the records not yet
         seen are passed on. Repeated rows are dropped here and by the loader.
         """
-        start = window.start
-        while start < window.end:
-            end = min(window.end, start + timedelta(days=self.days_per_walk))
-            yield from self._walk(endpoint, start, end, key)
-            start = end
+        for part in window.split(DAYS_PER_REQUEST):
+            yield from self._walk(endpoint, part.start, part.end, key)
 
     def _walk(self, endpoint: str, start: datetime, end: datetime, key: tuple[str, ...]) -> Iterator[list[dict]]:
         params = {"tuNgay": format_onestop(start), "denNgay": format_onestop(end)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from etl.sources.http import HttpSource
+from etl.sources.http import DAYS_PER_REQUEST, HttpSource
 from etl.timeutil import Window
 
 RETRYABLE_STATUS = {"500", "503", "429"}
@@ -42,7 +42,12 @@ class VnpostClient(HttpSource):
         return status in RETRYABLE_STATUS or status == "401", f"Status {status}: {body.get('Message')}"
 
     def order_pages(self, window: Window) -> Iterator[list[dict]]:
-        """Orders created or changed in the window, whose days are [start, end) (VNPost's toDate is inclusive)."""
+        """Orders created or changed in the window, a few days at a time."""
+        for part in window.split(DAYS_PER_REQUEST):
+            yield from self._order_pages(part)
+
+    def _order_pages(self, window: Window) -> Iterator[list[dict]]:
+        """The window's days are [start, end): VNPost's toDate is inclusive."""
         last_day = (window.end - timedelta(seconds=1)).date()
         params = {"fromDate": window.start.strftime("%d/%m/%Y"), "toDate": last_day.strftime("%d/%m/%Y")}
         offset = 0
