@@ -27,9 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     card = sub.add_parser("scorecard", help="print the scorecard of a snapshot date")
     card.add_argument("--date", type=_day, required=True)
     card.add_argument("--period", choices=["day", "mtd", "qtd", "ytd"], default="ytd")
-    demo = sub.add_parser("demo", help="serve the simulator, run the pipeline over 45 days, print the scorecard")
+    demo = sub.add_parser("demo", help="serve the simulator, run the pipeline over January 2022 (31 days), print the scorecard")
     demo.add_argument("--start", type=_day, default=date(2022, 1, 1))
-    demo.add_argument("--end", type=_day, default=date(2022, 2, 14))
+    demo.add_argument("--end", type=_day, default=date(2022, 1, 31))
     demo.add_argument("--dossiers-per-year", type=int, default=60_000)
     demo.add_argument("--seed", type=int, default=2022)
     return parser
