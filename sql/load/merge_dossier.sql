@@ -1,6 +1,7 @@
 -- Merge one batch of dossier versions from staging into core. Parameters: :batch_id.
--- A version (dossier_code, updated_at) is immutable: seen again, it is left as it was
--- (etl.load keeps one row per version within a batch).
+-- A version (dossier_code, updated_at) is immutable: seen again, it is left as it was. The
+-- anti-join skips the stored versions in bulk (the look-back re-reads days already loaded);
+-- ON CONFLICT only guards a version repeated within the batch.
 -- Fresh statistics first: a batch can be 100 rows or a year, and the plans below depend on it.
 ANALYZE staging.dossier;
 
@@ -13,8 +14,10 @@ SELECT dossier_code, updated_at, procedure_code, agency_code, channel, status,
        submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
        result_channel, has_digitized_components, result_digitized, digitally_signed,
        paid_online, fee_amount, supplement_count, applicant_key, batch_id
-FROM staging.dossier
+FROM staging.dossier s
 WHERE batch_id = :batch_id
+  AND NOT EXISTS (SELECT 1 FROM core.dossier_history h
+                  WHERE h.dossier_code = s.dossier_code AND h.updated_at = s.updated_at)
 ON CONFLICT (dossier_code, updated_at) DO NOTHING;
 
 -- Each version is valid until the next one (versions may arrive out of order): recompute for the
@@ -34,4 +37,5 @@ FROM (
 WHERE h.dossier_code = n.dossier_code
   AND h.updated_at = n.updated_at;
 
-DELETE FROM staging.dossier WHERE batch_id = :batch_id;
+-- Staging holds only this transaction's batch (it is emptied before every commit).
+TRUNCATE staging.dossier;
