@@ -5,7 +5,9 @@ in the same run.
     .venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--url postgresql+psycopg://postgres@127.0.0.1/bench]
 
 The rows are synthetic dossier versions shaped like the one-stop system's (a simulated year at
-1 million dossiers a year ≈ 1 million first versions); validation is timed separately.
+1 million dossiers a year ≈ 1 million first versions). Both sides start from the same validated
+DataFrame and encode it the same way; validation is not timed (bench_extract_memory.py measures
+the whole extraction).
 """
 from __future__ import annotations
 
