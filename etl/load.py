@@ -224,11 +224,6 @@ def _table_columns(conn: Connection, table: str) -> set[str]:
     return set(conn.exec_driver_sql(f"SELECT * FROM {table} WHERE 1 = 0").keys())
 
 
-def load_dossiers(wh: Warehouse, conn: Connection, pages: Iterable[list[dict]], batch: BatchResult,
-                  pii_key: bytes) -> BatchResult:
-    return load_batch(wh, conn, entity("dossier", pii_key), pages, batch)
-
-
 def advance_watermark(conn: Connection, batch: BatchResult, loaded_until: datetime) -> None:
     """Record that the source is loaded up to `loaded_until`; never moves backwards."""
     conn.execute(sa.text(
