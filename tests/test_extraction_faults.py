@@ -15,7 +15,7 @@ from mocks.testing import run_simulator
 pytestmark = pytest.mark.slow
 
 SEED, VOLUME = 11, 10_000
-# January in CI; FAULT_TEST_MONTHS=3 checks a quarter (about 20 minutes).
+# January in CI; FAULT_TEST_MONTHS=3 checks a quarter (about 20 minutes: add --timeout 1800).
 MONTHS = int(os.environ.get("FAULT_TEST_MONTHS") or 1)
 MONTH_END = datetime(2022, 1 + MONTHS, 1)
 # Late updates arrive up to 3 days late: extract a few days past the months so every record
