@@ -3,6 +3,7 @@
 Agencies: ROOT (province) > DEPT (department), ROOT > DIST (district) > COMM (commune).
 Snapshot date 2022-03-15. The expected figures are in the comments next to each dossier.
 """
+import json
 from datetime import date
 
 import pytest
@@ -158,6 +159,10 @@ def test_bad_records_are_quarantined_with_their_reason_and_the_rest_loads(wareho
         reasons = dict(conn.exec_driver_sql("SELECT record_key, failed_expectations FROM ops.quarantine").all())
         payloads = " ".join(r[0] for r in conn.exec_driver_sql("SELECT payload FROM ops.quarantine"))
         loaded = {r[0] for r in conn.exec_driver_sql("SELECT dossier_code FROM core.dossier")}
+        result = conn.execute(sa.text("SELECT success, rows_checked, rows_failed, details FROM ops.validation_result "
+                                      "WHERE batch_id = :b"), {"b": batch.batch_id}).one()
+    assert (result.success, result.rows_checked, result.rows_failed) == (False, len(DOSSIERS) + 4, 4)
+    assert json.loads(result.details)["expect_column_values_to_be_in_set(agency_code)"] == 1
     assert "expect_column_values_to_be_in_set(agency_code)" in reasons["bad-agency"]
     assert "expect_column_pair_values_a_to_be_greater_than_b(due_at,received_at)" in reasons["bad-due"]
     assert "expect_column_values_to_match_strftime_format(received_at_raw)" in reasons["bad-date"]
