@@ -1,16 +1,19 @@
-"""Client of NDXP, the national data-sharing platform (SOURCES.md §2): OAuth2 client
+"""Client of NDXP, the national data-sharing platform (docs/sources.md): OAuth2 client
 credentials (5-minute tokens, renewed before expiry or on 401), cursor paging, ISO 8601 times."""
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 
-from etl.sources.http import DAYS_PER_REQUEST, HttpSource, SourceError
+from etl.sources.http import DAYS_PER_REQUEST, HttpSource
 from etl.timeutil import LOCAL_TZ, Window
+
+TOKEN_PATH = "/ndxp/oauth2/token"
 
 
 class NdxpClient(HttpSource):
     system = "ndxp"
+    url_setting, credential_settings = "NDXP_URL", "NDXP_CLIENT_ID/NDXP_CLIENT_SECRET"
     renewable_auth = True
     RENEW_BEFORE = 30.0  # seconds before expiry
 
@@ -20,29 +23,26 @@ class NdxpClient(HttpSource):
         self._token: str | None = None
         self._expires_at = 0.0
 
-    def _fetch_token(self) -> None:
-        resp = self.request("POST", "/ndxp/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret},
-            authenticated=False)
-        body = resp.json()
-        self._token = body["access_token"]
-        self._expires_at = time.monotonic() + float(body.get("expires_in", 300))
-
-    def _auth(self, kwargs: dict) -> dict:
+    def _credentials(self) -> dict[str, str]:
         if self._token is None or time.monotonic() > self._expires_at - self.RENEW_BEFORE:
-            self._fetch_token()
-        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {self._token}"}
-        return {**kwargs, "headers": headers}
+            body = self._token_answer(TOKEN_PATH, data={
+                "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})
+            self._token = body["access_token"]
+            self._expires_at = time.monotonic() + float(body.get("expires_in", 300))
+        return {"Authorization": f"Bearer {self._token}"}
 
-    def _reauthenticate(self) -> None:
+    def _forget_token(self) -> None:
         self._token = None
+
+    def _envelope_error(self, body):
+        if not isinstance(body, dict) or "items" not in body:
+            return None, f"unexpected body {repr(body)[:200]}"
+        return None
 
     def items(self, path: str, params: dict | None = None, window: str | None = None) -> Iterator[list[dict]]:
         cursor = None
         while True:
             body = self.get_json(path, window=window, params={**(params or {}), **({"cursor": cursor} if cursor else {})})
-            if not isinstance(body, dict) or "items" not in body:
-                raise SourceError(self.system, path, window, f"unexpected body {repr(body)[:200]}")
             yield body["items"]
             cursor = body.get("nextCursor")
             if not cursor:

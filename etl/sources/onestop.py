@@ -1,4 +1,4 @@
-"""Client of the provincial one-stop system (SOURCES.md §1): X-API-Key, page-number paging,
+"""Client of the provincial one-stop system (docs/sources.md): X-API-Key, page-number paging,
 yyyyMMddHHmmss local dates, envelope {error_code, total, page, pageSize, data}."""
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ API = "/onestop/api/v1"
 
 class OneStopClient(HttpSource):
     system = "onestop"
+    url_setting, credential_settings = "ONESTOP_URL", "ONESTOP_API_KEY"
 
     def __init__(self, base_url: str, api_key: str, *, page_size: int = 1000, **kwargs):
         super().__init__(base_url, **kwargs)
@@ -39,10 +40,12 @@ class OneStopClient(HttpSource):
 
     def _envelope_error(self, body):
         if not isinstance(body, dict) or "data" not in body:
-            return True, f"unexpected body {repr(body)[:200]}"
-        if body.get("error_code", 0) != 0:
-            return False, f"error envelope {body.get('error_code')}: {body.get('message')}"
-        return None
+            return None, f"unexpected body {repr(body)[:200]}"
+        code = body.get("error_code", 0)
+        if code == 0:
+            return None
+        status = code if isinstance(code, int) else 0  # a code that is an HTTP status means what it does over HTTP
+        return status, f"error envelope {code}: {body.get('message')}"
 
     def records(self, endpoint: str) -> list[dict]:
         """A whole catalogue endpoint (agencies, procedures, service configuration)."""
@@ -90,5 +93,6 @@ class OneStopClient(HttpSource):
                 return
             log.warning("onestop %s %s: %d rows of %d announced; walking the day again",
                         endpoint, Window(start, end), received, self.last_total)
-        raise SourceError(self.system, f"{API}/{endpoint}", str(Window(start, end)),
-                          f"fewer rows than the {self.last_total} announced after {self.max_walks} walks")
+        path, window = f"{API}/{endpoint}", str(Window(start, end))
+        raise SourceError(f"{self._where(path, window)}: fewer rows than the {self.last_total} announced "
+                          f"after {self.max_walks} walks", system=self.system, endpoint=path, window=window)

@@ -1,4 +1,4 @@
-"""Client of VNPost's BCCI API (SOURCES.md §3): a token from /vnpost/api/auth sent in the
+"""Client of VNPost's BCCI API (docs/sources.md): a token from /vnpost/api/auth sent in the
 `access_token` header, offset paging, an envelope whose Status other than "100" is an error
 even under HTTP 200, dd/MM/yyyy dates (both days included)."""
 from __future__ import annotations
@@ -9,11 +9,12 @@ from datetime import timedelta
 from etl.sources.http import DAYS_PER_REQUEST, HttpSource
 from etl.timeutil import Window
 
-RETRYABLE_STATUS = {"500", "503", "429"}
+AUTH_PATH = "/vnpost/api/auth"
 
 
 class VnpostClient(HttpSource):
     system = "vnpost"
+    url_setting, credential_settings = "VNPOST_URL", "VNPOST_USERNAME/VNPOST_PASSWORD"
     renewable_auth = True
 
     def __init__(self, base_url: str, username: str, password: str, *, limit: int = 500, **kwargs):
@@ -21,25 +22,23 @@ class VnpostClient(HttpSource):
         self.username, self.password, self.limit = username, password, limit
         self._token: str | None = None
 
-    def _auth(self, kwargs: dict) -> dict:
+    def _credentials(self) -> dict[str, str]:
         if self._token is None:
-            resp = self.request("POST", "/vnpost/api/auth", json={"username": self.username, "password": self.password},
-                                authenticated=False)
-            self._token = resp.json()["access_token"]
-        return {**kwargs, "headers": {**kwargs.pop("headers", {}), "access_token": self._token}}
+            body = self._token_answer(AUTH_PATH, json={"username": self.username, "password": self.password})
+            self._token = body["access_token"]
+        return {"access_token": self._token}
 
-    def _reauthenticate(self) -> None:
+    def _forget_token(self) -> None:
         self._token = None
 
     def _envelope_error(self, body):
+        """Status is a string; "100" is success and the others read as HTTP statuses ("401", "500", "400")."""
         if not isinstance(body, dict) or "Status" not in body:
-            return True, f"unexpected body {repr(body)[:200]}"
+            return None, f"unexpected body {repr(body)[:200]}"
         status = str(body["Status"])
         if status == "100":
             return None
-        if status == "401":
-            self._token = None
-        return status in RETRYABLE_STATUS or status == "401", f"Status {status}: {body.get('Message')}"
+        return int(status) if status.isdigit() else 0, f"Status {status}: {body.get('Message')}"
 
     def order_pages(self, window: Window) -> Iterator[list[dict]]:
         """Orders created or changed in the window, a few days at a time."""
