@@ -1,5 +1,5 @@
 # One image for every service of docker-compose.yml: Airflow (api-server, scheduler, dag-processor,
-# Celery worker), the one-shot init, and the source simulator. The project's own pins only:
+# Celery worker, triggerer), the one-shot init, and the source simulator. The project's own pins only:
 # requirements.txt with constraints.txt, the same set the tests run on.
 FROM python:3.11-slim-bookworm
 
@@ -12,9 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/opt/dvc \
     GX_ANALYTICS_ENABLED=false
 
-# Airflow's images run as uid 50000, group 0; logs and AIRFLOW_HOME belong to it.
+# Airflow's images run as uid 50000, group 0; logs and AIRFLOW_HOME belong to it. The directories
+# that docker-compose.yml mounts as named volumes exist here, so the volumes start owned by 50000.
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home airflow \
- && mkdir -p /opt/airflow/logs /opt/dvc/var && chown -R 50000:0 /opt/airflow /opt/dvc/var
+ && mkdir -p /opt/airflow/logs /opt/dvc/var/data_docs && chown -R 50000:0 /opt/airflow /opt/dvc/var
 
 WORKDIR /opt/dvc
 COPY requirements.txt constraints.txt ./
