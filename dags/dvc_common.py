@@ -45,7 +45,11 @@ def _on_task_failure(context: Any) -> None:
     # Imported when a task fails, not at parse time.
     from etl.notify import on_task_failure
 
-    on_task_failure(context)
+    try:
+        days = run_days(context)
+    except ValueError:  # bad params: still alert, with the window notify finds on its own
+        days = None
+    on_task_failure(context, days=days)
 
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -152,12 +156,13 @@ def param_days(params: Any) -> list[date] | None:
     return days_between(first, _as_date(end or start))
 
 
-def interval_days(data_interval_start: datetime | None, data_interval_end: datetime | None) -> list[date]:
-    """The local days of a data interval [start, end); none for an empty interval (an asset-triggered
-    run, or a run by hand of a DAG that is not on a time schedule)."""
-    if data_interval_start is None or data_interval_end is None or data_interval_end <= data_interval_start:
-        return []
-    return days_between(local_day(data_interval_start), local_day(data_interval_end - timedelta(microseconds=1)))
+def nightly_day(logical_date: datetime | None, run_after: datetime) -> date:
+    """The local day a run of a nightly DAG loads: the day its logical date names (a scheduled or
+    backfill run's is the day that just ended), but never a day that had not ended when the run
+    was due (the UI fills in "now" as the logical date); without a logical date, the day that ended
+    last. Not Airflow's data interval, which for a manual run ends at the logical date."""
+    last_ended = local_day(run_after) - timedelta(days=1)
+    return last_ended if logical_date is None else min(local_day(logical_date), last_ended)
 
 
 def event_days(triggering_asset_events: Any) -> list[date]:
@@ -171,14 +176,15 @@ def event_days(triggering_asset_events: Any) -> list[date]:
 
 
 def run_days(context: Any) -> list[date]:
-    """The local days a run owns: params start/end when given, else its data interval, else the
-    days named by the asset events that triggered it."""
+    """The local days a run owns: params start/end when given; else, for a DAG on the nightly
+    timetable, nightly_day of its logical date; else the days named by the asset events that
+    triggered it (none for a run by hand of an asset-scheduled DAG without params)."""
     chosen = param_days(context.get("params"))
     if chosen is not None:
         return chosen
-    days = interval_days(context.get("data_interval_start"), context.get("data_interval_end"))
-    if days:
-        return days
+    run = context.get("dag_run")
+    if run is not None and isinstance(getattr(context.get("dag"), "timetable", None), CronDataIntervalTimetable):
+        return [nightly_day(context.get("logical_date"), run.run_after)]
     return event_days(context.get("triggering_asset_events"))
 
 

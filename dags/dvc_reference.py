@@ -27,11 +27,11 @@ from dags.dvc_common import DEFAULT_ARGS, END_DATE, REFERENCE, START_DATE, migra
 def dvc_reference():
     @task(outlets=[REFERENCE])
     def load_reference(**context):
-        from dags.dvc_common import local_day, resources
+        from dags.dvc_common import resources, run_days
         from etl import pipeline
 
         with resources() as res:
-            return pipeline.load_reference(res, local_day(context["data_interval_start"]))
+            return pipeline.load_reference(res, run_days(context)[-1])
 
     migrate() >> load_reference()
 

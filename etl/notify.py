@@ -49,13 +49,16 @@ def format_window(first: date, last: date) -> str:
     return f"{first}" if first == last else f"{first}..{last}"
 
 
-def window_of(context: Mapping[str, Any]) -> str:
+def window_of(context: Mapping[str, Any], days: list[date] | None = None) -> str:
     """The data window of a run, as local days (Asia/Ho_Chi_Minh): params start/end of a run by
-    hand, else the data interval [start, end), else the days named by the triggering asset events."""
+    hand, else `days` (the run's own days, as the DAG computes them), else the data interval
+    [start, end), else the days named by the triggering asset events."""
     params = context.get("params") or {}
     start, end = params.get("start"), params.get("end")
     if start or end:
         return format_window(_as_date(start or end), _as_date(end or start)) + " (params)"
+    if days:
+        return format_window(min(days), max(days))
     begin, finish = context.get("data_interval_start"), context.get("data_interval_end")
     if begin is not None and finish is not None:
         first, stop = _local(begin), _local(finish)
@@ -107,8 +110,8 @@ def _rerun_hint(dag_id: str, task_id: str, run_id: str | None, logical_date: dat
     return f"fix the cause, then clear the task{where} (UI: Clear, with downstream) or: {command}"
 
 
-def describe_failure(context: Mapping[str, Any]) -> str:
-    """The message for an Airflow task-failure context."""
+def describe_failure(context: Mapping[str, Any], days: list[date] | None = None) -> str:
+    """The message for an Airflow task-failure context (days: see window_of)."""
     ti = context.get("ti") or context.get("task_instance")
     dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", None) or "?"
     task_id = getattr(ti, "task_id", None) or getattr(context.get("task"), "task_id", None) or "?"
@@ -118,7 +121,7 @@ def describe_failure(context: Mapping[str, Any]) -> str:
         log_url = getattr(ti, "log_url", None)
     except Exception:  # noqa: BLE001 - a missing base URL must not break the alert
         log_url = None
-    return failure_message(dag_id=dag_id, task_id=task_id, window=window_of(context),
+    return failure_message(dag_id=dag_id, task_id=task_id, window=window_of(context, days),
                            error=context.get("exception") or context.get("reason"), run_id=run_id,
                            map_index=getattr(ti, "map_index", None), try_number=getattr(ti, "try_number", None),
                            log_url=log_url, rerun=_rerun_hint(dag_id, task_id, run_id, context.get("logical_date")))
@@ -180,8 +183,8 @@ def send(message: str, *, url: str | None = None, timeout: float = 10.0) -> bool
     return False
 
 
-def on_task_failure(context: Mapping[str, Any]) -> str:
+def on_task_failure(context: Mapping[str, Any], days: list[date] | None = None) -> str:
     """Airflow `on_failure_callback`: called once, when a task has failed for good (retries spent)."""
-    message = describe_failure(context)
+    message = describe_failure(context, days)
     send(message, url=webhook_url())
     return message

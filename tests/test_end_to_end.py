@@ -45,10 +45,8 @@ def nightly_dag():
 
 
 def run_nightly(dags, day: date):
-    # A manual run at local midnight owns the day that just ended (the data interval before it).
-    after = day + timedelta(days=1)
-    run = dags["dvc_daily"].test(logical_date=pendulum.datetime(after.year, after.month, after.day,
-                                                                 tz="Asia/Ho_Chi_Minh"))
+    # A run by hand for a local day loads that day (README, "Which day a run loads").
+    run = dags["dvc_daily"].test(logical_date=pendulum.datetime(day.year, day.month, day.day, tz="Asia/Ho_Chi_Minh"))
     assert run.state == "success", f"dvc_daily for {day} ended {run.state}"
     # dag.test() runs no scheduler, so the asset-triggered run is started by hand for that day
     # (tests/test_distributed_airflow.py checks the asset trigger itself).

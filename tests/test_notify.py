@@ -145,5 +145,5 @@ def test_a_failed_task_sends_one_actionable_message(airflow_db, webhook, monkeyp
     assert run.state == "failed"
     assert len(received) == 1, [m["text"].splitlines()[0] for m in received]
     first = received[0]["text"].splitlines()[0]
-    assert first.startswith("[DVC] FAILED dvc_daily.migrate for 2022-01-03 ")
+    assert first.startswith("[DVC] FAILED dvc_daily.migrate for 2022-01-04: "), "the day the run loads"
     assert "OperationalError" in first and "127.0.0.1" in first
