@@ -1,4 +1,4 @@
-"""Airflow connections -> CONTRACT.md's environment variables, so that tasks and the CLI share one
+"""Airflow connections -> docs/contract.md's environment variables, so that tasks and the CLI share one
 code path (`etl.pipeline.Resources.from_env()`).
 
 Inside a task, `export_connections()` reads the connections below when they exist and writes the
@@ -93,7 +93,7 @@ def warehouse_url(conn: Any) -> str:
 
 
 def variables_from(conn_id: str, conn: Any) -> dict[str, str]:
-    """CONTRACT.md's variables that one connection defines."""
+    """The variables of docs/contract.md that one connection defines."""
     if conn_id == WAREHOUSE_CONNECTION:
         return {"WAREHOUSE_URL": warehouse_url(conn)}
     url_var, login_var, secret_var = SOURCE_CONNECTIONS[conn_id]

@@ -1,4 +1,4 @@
-"""Simulator of the three source systems of SOURCES.md (one-stop, NDXP, VNPost).
+"""Simulator of the three source systems of docs/sources.md (one-stop, NDXP, VNPost).
 
     python -m mocks serve --host 127.0.0.1 --port 8765 --seed 7 --profile lao_cai_2022 \
         --dossiers-per-year 20000

@@ -29,7 +29,7 @@ def _faults(values: list[str]) -> tuple[tuple[str, float | None], ...]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m mocks", description="Source-system simulator (SOURCES.md)")
+    p = argparse.ArgumentParser(prog="python -m mocks", description="Source-system simulator (docs/sources.md)")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve the one-stop, NDXP and VNPost APIs over HTTP")
     s.add_argument("--host", default="127.0.0.1")

@@ -1,4 +1,4 @@
-"""Fault injection (SOURCES.md, "the simulator's extra knobs"). Off unless asked for.
+"""Fault injection (mocks/README.md, "Fault injection"). Off unless asked for.
 
 Per request (data endpoints only; /health and the auth endpoints never fail):
   rate429    429 with `Retry-After: 1` (the system's error body)
@@ -166,7 +166,7 @@ def _paygov(row: dict, how: int) -> None:
     if kind == 0:
         row["soTien"] = -abs(row["soTien"])
     elif kind == 1:
-        # a 12-hour clock (hh): 14:05 becomes 02:05 - ambiguous (DOMAIN.md)
+        # a 12-hour clock (hh): 14:05 becomes 02:05 - ambiguous (docs/sources.md)
         t = row["thoiGianGD"]
         row["thoiGianGD"] = t[:8] + f"{(int(t[8:10]) % 12) or 12:02d}" + t[10:]
     elif kind == 2:

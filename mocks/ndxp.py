@@ -1,4 +1,4 @@
-"""SOURCES.md §2, NDXP (the national data-sharing platform), under /ndxp.
+"""docs/sources.md §2, NDXP (the national data-sharing platform), under /ndxp.
 
 OAuth2 client credentials (`POST /ndxp/oauth2/token`, form body or HTTP Basic), bearer tokens
 that expire after --token-ttl seconds (300 by default), cursor paging

@@ -1,4 +1,4 @@
-"""SOURCES.md §1, the provincial one-stop system, under /onestop."""
+"""docs/sources.md §1, the provincial one-stop system, under /onestop."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""The FastAPI app: the three systems of SOURCES.md under /onestop, /ndxp and /vnpost."""
+"""The FastAPI app: the three systems of docs/sources.md under /onestop, /ndxp and /vnpost."""
 from __future__ import annotations
 
 import random
@@ -70,7 +70,7 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
     config = config or SimConfig()
     state = SimState(config)
     app = FastAPI(title="Source-system simulator (one-stop, NDXP, VNPost)", version="1.0",
-                  description="Simulator of the three source systems of SOURCES.md: the provincial one-stop "
+                  description="Simulator of the three source systems of docs/sources.md: the provincial one-stop "
                               "system (/onestop), the national data-sharing platform NDXP (/ndxp) and VNPost "
                               f"BCCI (/vnpost). Profile {config.profile}, seed {config.seed}.")
     app.state.sim = state

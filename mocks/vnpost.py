@@ -1,4 +1,4 @@
-"""SOURCES.md §3, VNPost's public postal service (BCCI) API, under /vnpost.
+"""docs/sources.md §3, VNPost's public postal service (BCCI) API, under /vnpost.
 
 `POST /vnpost/api/auth` JSON {username, password} -> {"access_token"}; the token goes in the
 `access_token` header (valid --vnpost-token-ttl seconds, a day by default). Envelope

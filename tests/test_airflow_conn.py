@@ -1,4 +1,4 @@
-"""Airflow connections -> CONTRACT.md's variables -> the same Resources.from_env() as the CLI."""
+"""Airflow connections -> docs/contract.md's variables -> the same Resources.from_env() as the CLI."""
 from __future__ import annotations
 
 import os

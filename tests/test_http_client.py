@@ -185,7 +185,7 @@ def vnpost(url, **kw):
 
 
 def test_ndxp_401_renews_the_token_once_then_succeeds():
-    tokens = [(200, {}, {"access_token": "old", "expires_in": 300}), (200, {}, {"access_token": "new", "expires_in": 300})]
+    tokens = [(200, {}, {"access_token": t, "expires_in": 300}) for t in ("old", "new")]
     scripted = Scripted([(401, {}, {"error": "invalid_token"}), (200, {}, {"items": [{"a": 1}], "nextCursor": None})],
                         posts=tokens)
     with scripted as url:

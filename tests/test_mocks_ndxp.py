@@ -1,4 +1,4 @@
-"""The NDXP simulator (SOURCES.md §2) over real HTTP: OAuth2 client credentials, expiring
+"""The NDXP simulator (docs/sources.md §2) over real HTTP: OAuth2 client credentials, expiring
 tokens, cursor paging, ISO 8601 times with +07:00, sync receipts, integrated services, PayGov."""
 from __future__ import annotations
 

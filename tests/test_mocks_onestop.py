@@ -1,4 +1,4 @@
-"""The one-stop simulator (SOURCES.md §1) over real HTTP: a `python -m mocks serve` subprocess."""
+"""The one-stop simulator (docs/sources.md §1) over real HTTP: a `python -m mocks serve` subprocess."""
 from __future__ import annotations
 
 from collections import defaultdict

@@ -1,4 +1,4 @@
-"""The VNPost BCCI simulator (SOURCES.md §3) over real HTTP."""
+"""The VNPost BCCI simulator (docs/sources.md §3) over real HTTP."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -42,7 +42,8 @@ class NdxpClient(HttpSource):
     def items(self, path: str, params: dict | None = None, window: str | None = None) -> Iterator[list[dict]]:
         cursor = None
         while True:
-            body = self.get_json(path, window=window, params={**(params or {}), **({"cursor": cursor} if cursor else {})})
+            page = {"cursor": cursor} if cursor else {}
+            body = self.get_json(path, window=window, params={**(params or {}), **page})
             yield body["items"]
             cursor = body.get("nextCursor")
             if not cursor:
