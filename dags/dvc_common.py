@@ -209,7 +209,7 @@ def reference_is_fresh(res: Any, max_age: timedelta | None = None) -> bool:
 
 @contextlib.contextmanager
 def resources() -> Iterator[Any]:
-    """etl.pipeline.Resources for a task: Airflow connections exported to CONTRACT.md's variables
+    """etl.pipeline.Resources for a task: Airflow connections exported to docs/contract.md's variables
     first (etl.airflow_conn), so the tasks and the CLI share one code path."""
     from etl.airflow_conn import export_connections
     from etl.pipeline import Resources

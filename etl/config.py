@@ -1,4 +1,4 @@
-"""Configuration from the environment (CONTRACT.md). Nothing secret is written here:
+"""Configuration from the environment (docs/contract.md). Nothing secret is written here:
 the values below are the *development* defaults that the simulator also accepts."""
 from __future__ import annotations
 

@@ -340,7 +340,7 @@ def snapshot_rows(wh, day: date = D, province: str = "lao_cai") -> dict:
 def test_every_indicator_and_period_by_hand(warehouse):
     load_fixture(warehouse)
     rows = snapshot_rows(warehouse)
-    assert set(EXPECTED) == set(indicators.measure_codes()), "every indicator of DOMAIN.md is worked out"
+    assert set(EXPECTED) == set(indicators.measure_codes()), "every indicator of docs/domain.md is worked out"
     # five agencies valid on D (OLD has merged into NEW) x 4 periods x 18 indicators
     assert {k[0] for k in rows} == {ROOT, DEPT, DIST, COMM, NEW}
     assert len(rows) == 5 * 4 * 18
