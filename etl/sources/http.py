@@ -98,7 +98,7 @@ class HttpSource:
         self.max_attempts = max_attempts
         self.backoff = backoff          # first backoff window, in seconds; doubles per attempt
         self.max_backoff = max_backoff  # widest backoff window
-        self.sleep: Callable[[float], None] = time.sleep
+        self.sleep: Callable[[float], None] = time.sleep  # tests record the waits instead of waiting
         self.session = session or requests.Session()
 
     def get_json(self, path: str, *, window: str | None = None, **kwargs: Any) -> Any:
