@@ -188,25 +188,6 @@ def run_days(context: Any) -> list[date]:
     return event_days(context.get("triggering_asset_events"))
 
 
-REFERENCE_ENTITIES = ("agency", "procedure", "service_config", "integrated_service")
-
-
-def reference_is_fresh(res: Any, max_age: timedelta | None = None) -> bool:
-    """Every reference entity has a succeeded batch in this warehouse's ops.batch finished within
-    max_age (REFERENCE_MAX_AGE_HOURS, default 12), by the workers' clock as etl.load writes it."""
-    import sqlalchemy as sa
-
-    if max_age is None:
-        max_age = timedelta(hours=float(os.environ.get("REFERENCE_MAX_AGE_HOURS") or 12))
-    names = ", ".join(f"'{name}'" for name in REFERENCE_ENTITIES)
-    with res.warehouse.begin() as conn:
-        latest = dict(conn.execute(sa.text(
-            f"SELECT entity, max(finished_at) FROM ops.batch WHERE status = 'succeeded' AND entity IN ({names}) "
-            "GROUP BY entity")).all())
-    cutoff = datetime.now() - max_age
-    return all(latest.get(name) is not None and latest[name] >= cutoff for name in REFERENCE_ENTITIES)
-
-
 @contextlib.contextmanager
 def resources() -> Iterator[Any]:
     """etl.pipeline.Resources for a task: Airflow connections exported to docs/contract.md's variables

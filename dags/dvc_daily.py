@@ -34,17 +34,13 @@ from dags.dvc_common import (
 def load_reference(**context):
     """Loads reference data unless the warehouse got all of it within REFERENCE_MAX_AGE_HOURS
     (dvc_reference, or an earlier run of a backfill): the day's loads validate codes against it."""
-    from dags.dvc_common import reference_is_fresh, resources, run_days
+    from dags.dvc_common import resources, run_days
     from etl import pipeline
 
     days = run_days(context)
     with resources() as res:
-        if reference_is_fresh(res):
-            print("reference data is fresh in the warehouse: not reloaded")
-            context["outlet_events"][REFERENCE].extra = {"days": [str(d) for d in days], "reloaded": False}
-            return None
-        counts = pipeline.load_reference(res, days[-1])
-    context["outlet_events"][REFERENCE].extra = {"days": [str(d) for d in days], "reloaded": True}
+        counts = pipeline.refresh_reference(res, days[-1])
+    context["outlet_events"][REFERENCE].extra = {"days": [str(d) for d in days], "reloaded": counts is not None}
     return counts
 
 

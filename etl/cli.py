@@ -10,7 +10,20 @@ from etl import pipeline, report
 
 
 def _day(text: str) -> date:
-    return date.fromisoformat(text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2022-01-31") from None
+
+
+def _check_days(parser: argparse.ArgumentParser, *given: date) -> None:
+    """Days whose data is complete: a local day is over only after its midnight."""
+    from etl.timeutil import local_now
+
+    today = local_now().date()
+    for day in given:
+        if day >= today:
+            parser.error(f"{day} is not over yet in Asia/Ho_Chi_Minh (today is {today}): its data is incomplete")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,9 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     back = sub.add_parser("backfill", help="run every day from --start to --end (inclusive)")
     back.add_argument("--start", type=_day, required=True)
     back.add_argument("--end", type=_day, required=True)
+    back.add_argument("--resume", action="store_true",
+                      help="skip the days already published (ops.day_run), e.g. after an interruption")
+    pub = sub.add_parser("publish", help="re-publish the snapshots of --start..--end from the warehouse as it is "
+                                         "(no extraction, no gates): after a fix, or to publish a held day")
+    pub.add_argument("--start", type=_day, required=True)
+    pub.add_argument("--end", type=_day, required=True)
     card = sub.add_parser("scorecard", help="print the scorecard of a snapshot date")
     card.add_argument("--date", type=_day, required=True)
     card.add_argument("--period", choices=["day", "mtd", "qtd", "ytd"], default="ytd")
+    rep = sub.add_parser("report", help="write the Excel workbook and the HTML dashboard of a snapshot date")
+    rep.add_argument("--date", type=_day, required=True)
+    rep.add_argument("--period", choices=["day", "mtd", "qtd", "ytd"], default="ytd",
+                     help="period of the dashboard's rankings, heat map and drill-down (default ytd)")
+    rep.add_argument("--format", default="xlsx,html", help="xlsx, html or both (default xlsx,html)")
+    rep.add_argument("--out", default="var/reports", help="directory to write to (default var/reports)")
     demo = sub.add_parser("demo", help="serve the simulator, run the pipeline over January 2022 (31 days), print the scorecard")
     demo.add_argument("--start", type=_day, default=date(2022, 1, 1))
     demo.add_argument("--end", type=_day, default=date(2022, 1, 31))
@@ -36,28 +61,99 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in ("backfill", "publish") and args.end < args.start:
+        parser.error(f"--end {args.end} is before --start {args.start}")
+    if args.command in ("run", "backfill"):
+        _check_days(parser, *([args.date] if args.command == "run" else [args.end]))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("great_expectations", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if args.command == "demo":
-        from etl.demo import run_demo
-        return run_demo(args.start, args.end, args.dossiers_per_year, args.seed, args.warehouse_url)
-    with pipeline.Resources.from_env(args.warehouse_url) as res:
-        return _dispatch(args, res)
+    try:
+        if args.command == "demo":
+            from etl.demo import run_demo
+            return run_demo(args.start, args.end, args.dossiers_per_year, args.seed, args.warehouse_url)
+        with pipeline.Resources.from_env(args.warehouse_url) as res:
+            return _dispatch(args, res)
+    except KeyboardInterrupt:
+        print("interrupted: every finished day is kept; resume with the same command and --resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the operator; the traceback under -v
+        if args.verbose:
+            raise
+        print(f"error: {explain(exc)}", file=sys.stderr)
+        return 1
+
+
+def explain(exc: BaseException) -> str:
+    """An exception as one line that names what to fix."""
+    import sqlalchemy as sa
+
+    from etl.sources.http import SourceError
+    from etl.warehouse import WarehouseConfigError
+
+    if isinstance(exc, (SourceError, WarehouseConfigError, pipeline.QualityGateFailed)):
+        return str(exc)
+    if isinstance(exc, sa.exc.OperationalError):
+        cause = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        return f"WAREHOUSE_URL: cannot use the warehouse: {cause}"
+    if isinstance(exc, sa.exc.ArgumentError | ModuleNotFoundError):
+        return f"WAREHOUSE_URL: {str(exc).splitlines()[0]}"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (run with -v for the traceback)"
+
+
+def print_progress(number: int, total: int, outcome: pipeline.DayOutcome) -> None:
+    width = len(str(total))
+    if outcome.status == "skipped":
+        print(f"day {number:>{width}}/{total} {outcome.day}: already published, skipped", flush=True)
+        return
+    what = {"published": f"published {outcome.published}", "gate_failed": "NOT published (quality gate)",
+            "failed": "FAILED"}[outcome.status]
+    extra = f", {outcome.pending:,} waiting for their dossier" if outcome.pending else ""
+    print(f"day {number:>{width}}/{total} {outcome.day}: {outcome.dossiers:,} dossiers, {outcome.quarantined:,} "
+          f"quarantined{extra} … {what} ({outcome.seconds:.1f} s)", flush=True)
+    if outcome.message:
+        print(f"    {outcome.message}", flush=True)
+
+
+def print_summary(outcomes: list[pipeline.DayOutcome]) -> None:
+    print("\nday         status        dossiers  quarantined  waiting  published")
+    for o in outcomes:
+        print(f"{o.day}  {o.status:<12} {o.dossiers:>9,} {o.quarantined:>12,} {o.pending:>8,}  {o.published}")
+    failed = [o for o in outcomes if o.status not in ("published", "skipped")]
+    done = sum(o.status == "published" for o in outcomes)
+    print(f"{done} published, {sum(o.status == 'skipped' for o in outcomes)} skipped, {len(failed)} not published"
+          + (f": {', '.join(str(o.day) for o in failed)} (see ops.day_run; fix, then re-run those days)"
+             if failed else ""))
 
 
 def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
     if args.command == "migrate":
         print("applied:", ", ".join(pipeline.migrate(res)) or "nothing (up to date)")
     elif args.command == "run":
-        pipeline.run_day(res, args.date)
+        outcome = pipeline.nightly(res, args.date)
+        print_progress(1, 1, outcome)
+        return 0 if outcome.status == "published" else 1
     elif args.command == "backfill":
-        pipeline.backfill(res, args.start, args.end)
+        outcomes = pipeline.backfill(res, args.start, args.end, resume=args.resume, progress=print_progress)
+        print_summary(outcomes)
+        return 0 if all(o.status in ("published", "skipped") for o in outcomes) else 1
+    elif args.command == "publish":
+        pipeline.migrate(res)
+        rows = pipeline.publish_range(res, [(args.start, args.end)], args.end)
+        print(f"published {args.start} .. {args.end}: {rows:,} rows")
     elif args.command == "scorecard":
         print(report.format_scorecard(report.scorecard(res.warehouse, args.date, args.period), args.date,
                                       args.period))
+    elif args.command == "report":
+        from pathlib import Path
+
+        from etl.reports import write_reports
+        for path in write_reports(res.warehouse, args.date, res.province, Path(args.out), args.period,
+                                  tuple(f.strip() for f in args.format.split(",") if f.strip())):
+            print(path)
     return 0
 
 

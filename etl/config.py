@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,22 @@ def lookback_days() -> int:
 def quarantine_max_share() -> float:
     """Quality gate: above this share of quarantined dossiers, indicators are not published."""
     return float(os.environ.get("QUARANTINE_MAX_SHARE") or 0.05)
+
+
+def quarantine_min_count() -> int:
+    """Quality gate: a quarantine share is judged only from this many quarantined records on (a quiet
+    day's one bad record out of three is not a 33 % problem)."""
+    return int(os.environ.get("QUARANTINE_MIN_COUNT") or 5)
+
+
+def volume_min_baseline() -> float:
+    """Quality gate: volume is judged only where such a day usually has at least this many records."""
+    return float(os.environ.get("VOLUME_MIN_BASELINE") or 20)
+
+
+def reference_max_age() -> timedelta:
+    """Reference data loaded within this age is not reloaded by the nightly run."""
+    return timedelta(hours=float(os.environ.get("REFERENCE_MAX_AGE_HOURS") or 12))
 
 
 def volume_bounds() -> tuple[float, float]:

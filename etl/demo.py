@@ -20,7 +20,9 @@ def run_demo(start: date, end: date, dossiers_per_year: int, seed: int, warehous
             os.environ[name] = base_url
         res = pipeline.Resources.from_env(url)
         print(f"simulator at {base_url}; warehouse {res.warehouse}; days {start} .. {end}", flush=True)
-        pipeline.backfill(res, start, end)
+        from etl.cli import print_progress, print_summary
+
+        print_summary(pipeline.backfill(res, start, end, progress=print_progress))
     for period in ("mtd", "ytd"):
         print()
         print(report.format_scorecard(report.scorecard(res.warehouse, end, period), end, period))

@@ -7,19 +7,23 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from functools import partial
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etl import transform
+from etl import config, transform
+from etl.timeutil import local_now
 from etl.validate import Outcome, validate
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 CHUNK_RECORDS = 20_000
+# The expectation a record fails when its dossier is not (yet) in the warehouse: it waits in
+# ops.pending instead of quarantine (records of another system often arrive before their dossier).
+DOSSIER_UNKNOWN = "expect_column_values_to_be_in_set(_dossier_known)"
 
 
 @dataclass
@@ -27,17 +31,18 @@ class BatchResult:
     batch_id: int
     source: str
     entity: str
+    day: date | None = None     # the run day whose window the batch loads (None: reference data)
     extracted: int = 0
     loaded: int = 0
     quarantined: int = 0
+    day_records: int = 0        # extracted records stamped within `day` itself
+    retried: int = 0            # records re-tried from ops.pending
+    pending: int = 0            # records of the entity still waiting after the batch
+    changed_from: datetime | None = None  # the earliest event time among the loaded rows
 
     @property
     def quarantine_share(self) -> float:
         return self.quarantined / self.extracted if self.extracted else 0.0
-
-
-def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
 
 
 # -- ops.batch ------------------------------------------------------------------------
@@ -48,40 +53,105 @@ def open_batch(wh: Warehouse, source: str, entity: str, start: datetime | None, 
         conn.execute(sa.text(
             "INSERT INTO ops.batch (batch_id, source, entity, window_start, window_end, status, started_at) "
             "VALUES (:b, :s, :e, :ws, :we, 'running', :t)"),
-            {"b": batch_id, "s": source, "e": entity, "ws": start, "we": end, "t": _now()})
-    return BatchResult(batch_id, source, entity)
+            {"b": batch_id, "s": source, "e": entity, "ws": start, "we": end, "t": local_now()})
+    day = (end - timedelta(microseconds=1)).date() if end is not None else None
+    return BatchResult(batch_id, source, entity, day)
 
 
 def close_batch(conn: Connection, batch: BatchResult) -> None:
     conn.execute(sa.text(
         "UPDATE ops.batch SET status = 'succeeded', extracted = :x, loaded = :l, quarantined = :q, "
-        "finished_at = :t WHERE batch_id = :b"),
-        {"x": batch.extracted, "l": batch.loaded, "q": batch.quarantined, "t": _now(), "b": batch.batch_id})
+        "day_records = :dr, retried = :r, pending = :p, changed_from = :c, finished_at = :t WHERE batch_id = :b"),
+        {"x": batch.extracted, "l": batch.loaded, "q": batch.quarantined, "dr": batch.day_records,
+         "r": batch.retried, "p": batch.pending, "c": batch.changed_from, "t": local_now(), "b": batch.batch_id})
 
 
 def fail_batch(wh: Warehouse, batch: BatchResult, error: BaseException) -> None:
     with wh.begin() as conn:
         conn.execute(sa.text(
             "UPDATE ops.batch SET status = 'failed', finished_at = :t, message = :m WHERE batch_id = :b"),
-            {"t": _now(), "m": f"{type(error).__name__}: {error}"[:2000], "b": batch.batch_id})
+            {"t": local_now(), "m": f"{type(error).__name__}: {error}"[:2000], "b": batch.batch_id})
 
 
 # -- quarantine & validation results --------------------------------------------------
-def quarantine(wh: Warehouse, conn: Connection, outcome: Outcome, batch: BatchResult, key_column: str) -> int:
-    rejected = outcome.rejected
-    if rejected.empty:
-        return 0
-    frame = pd.DataFrame({
+RECORD_ID = ["source", "entity", "record_key", "payload_hash"]
+
+
+def _records(rejected: pd.DataFrame, batch: BatchResult, key_column: str) -> pd.DataFrame:
+    """Rejected rows as ops records: who they are (RECORD_ID) and the payload as received."""
+    return pd.DataFrame({
         "source": batch.source,
         "entity": batch.entity,
         "record_key": rejected[key_column].astype("string").fillna("?").values,
         "payload_hash": [hashlib.sha256(p.encode()).hexdigest() for p in rejected["_payload"]],
         "payload": rejected["_payload"].values,
-        "failed_expectations": rejected["failed_expectations"].values,
-        "batch_id": batch.batch_id,
     }).drop_duplicates(["record_key", "payload_hash"])
-    wh.upsert_frame(conn, frame, "ops.quarantine", key=["source", "entity", "record_key", "payload_hash"])
+
+
+def quarantine(wh: Warehouse, conn: Connection, rejected: pd.DataFrame, batch: BatchResult, key_column: str) -> int:
+    if rejected.empty:
+        return 0
+    frame = _records(rejected, batch, key_column)
+    reasons = dict(zip(rejected["_payload"], rejected["failed_expectations"]))
+    frame["failed_expectations"] = frame["payload"].map(reasons)
+    frame["batch_id"] = frame["first_batch_id"] = batch.batch_id
+    wh.upsert_frame(conn, frame, "ops.quarantine", key=RECORD_ID, insert_only=["first_batch_id"])
     return len(rejected)
+
+
+def hold_pending(wh: Warehouse, conn: Connection, waiting: pd.DataFrame, batch: BatchResult, key_column: str) -> None:
+    """Records whose dossier is not in the warehouse yet wait in ops.pending (first sighting kept)."""
+    if waiting.empty:
+        return
+    frame = _records(waiting, batch, key_column)
+    codes = dict(zip(waiting["_payload"], waiting["dossier_code"]))
+    frame["dossier_code"] = frame["payload"].map(codes)
+    frame["first_seen_day"] = batch.day
+    frame["first_batch_id"] = frame["last_batch_id"] = batch.batch_id
+    wh.upsert_frame(conn, frame, "ops.pending", key=RECORD_ID, insert_only=["first_seen_day", "first_batch_id"])
+
+
+def pending_records(conn: Connection, spec: "Entity") -> list[dict]:
+    """The records of an entity waiting for their dossier, as received: re-tried by every batch."""
+    return [json.loads(p) for (p,) in conn.execute(sa.text(
+        "SELECT payload FROM ops.pending WHERE source = :s AND entity = :e ORDER BY record_key, payload_hash"),
+        {"s": spec.source, "e": spec.name})]
+
+
+def settle_pending(wh: Warehouse, conn: Connection, batch: BatchResult) -> int:
+    """After a batch: waiting records whose dossier has arrived are gone (they loaded); those still
+    waiting EXTRACT_LOOKBACK_DAYS after they first arrived become orphans in ops.quarantine.
+    Returns the orphans."""
+    lookback = config.lookback_days()
+    params = {"s": batch.source, "e": batch.entity, "b": batch.batch_id,
+              "horizon": batch.day - timedelta(days=lookback),
+              "reason": f"orphan: its dossier is not in the warehouse {lookback} days after the record arrived "
+                        f"(EXTRACT_LOOKBACK_DAYS) ({DOSSIER_UNKNOWN})"}
+    orphans = conn.execute(sa.text(
+        "SELECT count(*) FROM ops.pending WHERE source = :s AND entity = :e AND first_seen_day < :horizon "
+        "AND dossier_code NOT IN (SELECT dossier_code FROM core.dossier)"), params).scalar()
+    wh.run_script(conn, "load/settle_pending.sql", params)
+    batch.pending = conn.execute(sa.text(
+        "SELECT count(*) FROM ops.pending WHERE source = :s AND entity = :e"), params).scalar()
+    return int(orphans)
+
+
+def resolve_quarantine(wh: Warehouse, conn: Connection, valid: pd.DataFrame, batch: BatchResult,
+                       key_column: str) -> None:
+    """Quarantined records of which this batch loaded a valid version are marked resolved: what is
+    left unresolved in ops.quarantine is what is still wrong."""
+    keys = pd.DataFrame({"record_key": valid[key_column].astype("string").dropna().unique()})
+    if keys.empty:
+        return
+    conn.exec_driver_sql("DROP TABLE IF EXISTS _loaded_keys")
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE _loaded_keys (record_key text)")
+    wh.bulk_insert(conn, keys, "_loaded_keys")
+    conn.execute(sa.text(
+        "UPDATE ops.quarantine SET resolved_batch_id = :b, resolved_at = :t "
+        "WHERE source = :s AND entity = :e AND resolved_batch_id IS NULL "
+        "AND record_key IN (SELECT record_key FROM _loaded_keys)"),
+        {"b": batch.batch_id, "t": local_now(), "s": batch.source, "e": batch.entity})
+    conn.exec_driver_sql("DROP TABLE _loaded_keys")
 
 
 @dataclass
@@ -127,6 +197,9 @@ class Entity:
     newer: str | None = None    # of two rows with the same key, the one whose `newer` column is later wins
     merge_sql: str | None = None  # instead of an upsert: staging.<name> then this SQL file
     references_dossier: bool = False
+    # Daily entities: the record's change time first (a day's volume counts it), then any other time
+    # from which the record counts in a snapshot (the earliest bounds the dates a load restates).
+    stamps: tuple[str, ...] = ()
 
 
 def _entities(pii_key_value: bytes | None = None) -> dict[str, Entity]:
@@ -139,17 +212,19 @@ def _entities(pii_key_value: bytes | None = None) -> dict[str, Entity]:
                "core.service_config", ["agency_code", "procedure_code", "valid_from"]),
         Entity("dossier", "onestop", partial(t.dossier_frame, key=pii_key_value or b""), "dossier_code",
                t.DOSSIER_COLUMNS, "core.dossier_history", ["dossier_code", "updated_at"], newer="status",
-               merge_sql="load/merge_dossier.sql"),
+               merge_sql="load/merge_dossier.sql", stamps=("updated_at",)),
         Entity("payment", "onestop", t.payment_frame, "transaction_id", t.PAYMENT_COLUMNS, "core.payment",
-               ["transaction_id"], newer="updated_at", references_dossier=True),
+               ["transaction_id"], newer="updated_at", references_dossier=True,
+               stamps=("updated_at", "transaction_at")),
         Entity("paygov_transaction", "ndxp", t.paygov_frame, "transaction_id", t.PAYGOV_COLUMNS,
-               "core.paygov_transaction", ["transaction_id"], references_dossier=True),
+               "core.paygov_transaction", ["transaction_id"], references_dossier=True, stamps=("transaction_at",)),
         Entity("sync_receipt", "ndxp", t.sync_receipt_frame, "dossier_code", t.SYNC_COLUMNS, "core.sync_receipt",
-               ["dossier_code", "synced_at", "sync_type"], references_dossier=True),
+               ["dossier_code", "synced_at", "sync_type", "error_code"], references_dossier=True,
+               stamps=("synced_at",)),
         Entity("integrated_service", "ndxp", t.integrated_service_frame, "procedure_code", t.INTEGRATED_COLUMNS,
                "core.integrated_service", ["procedure_code", "agency_code", "integrated_from"]),
         Entity("postal_order", "vnpost", t.postal_order_frame, "item_code", t.POSTAL_COLUMNS, "core.postal_order",
-               ["item_code"], newer="updated_at", references_dossier=True),
+               ["item_code"], newer="updated_at", references_dossier=True, stamps=("updated_at", "created_at")),
     ]}
 
 
@@ -188,21 +263,57 @@ def _mark_known_dossiers(wh: Warehouse, conn: Connection, frame: pd.DataFrame) -
     return frame.assign(_dossier_known=frame["dossier_code"].isin(known))
 
 
+def _chunk_stream(conn: Connection, spec: Entity, batch: BatchResult,
+                  pages: Iterable[list[dict]]) -> Iterator[tuple[list[dict], bool]]:
+    """(records, retried): first the entity's records waiting for their dossier, then the source's."""
+    if spec.references_dossier and batch.day is not None:
+        waiting = pending_records(conn, spec)
+        if waiting:
+            yield waiting, True
+    for records in _chunks(pages, CHUNK_RECORDS):
+        yield records, False
+
+
+def _note_stamps(spec: Entity, batch: BatchResult, extracted: pd.DataFrame, valid: pd.DataFrame) -> None:
+    if not spec.stamps:
+        return
+    if batch.day is not None:
+        start = datetime.combine(batch.day, time())
+        stamp = extracted[spec.stamps[0]]
+        batch.day_records += int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
+    earliest = valid[list(spec.stamps)].min().min() if not valid.empty else None
+    if earliest is not None and not pd.isna(earliest):
+        earliest = earliest.to_pydatetime()
+        batch.changed_from = earliest if batch.changed_from is None else min(batch.changed_from, earliest)
+
+
 def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[list[dict]],
                batch: BatchResult) -> BatchResult:
-    """Stream pages -> frame -> validate -> quarantine the failures, load the rest. One transaction."""
+    """Stream pages -> frame -> validate -> quarantine the failures, hold the records whose dossier has not
+    arrived yet (ops.pending), load the rest. One transaction."""
     parameters = reference_parameters(conn)
     tally = ValidationTally(spec.name)
-    for records in _chunks(pages, CHUNK_RECORDS):
+    waits_possible = spec.references_dossier and batch.day is not None
+    for records, retried in _chunk_stream(conn, spec, batch, pages):
         frame = spec.to_frame(records)
         # A record repeated across pages is the same record: keep one, it is not an error.
         frame = frame.drop_duplicates("_payload").assign(_row=lambda f: range(len(f)))
         if spec.references_dossier:
             frame = _mark_known_dossiers(wh, conn, frame)
-        batch.extracted += len(frame)
+        if retried:
+            batch.retried += len(frame)
+        else:
+            batch.extracted += len(frame)
         outcome = validate(frame, spec.name, parameters, run_name=f"batch-{batch.batch_id}")
         tally.add(outcome)
-        batch.quarantined += quarantine(wh, conn, outcome, batch, spec.record_key)
+        rejected = outcome.rejected
+        if waits_possible:
+            waiting = rejected["failed_expectations"] == DOSSIER_UNKNOWN
+            hold_pending(wh, conn, rejected[waiting], batch, spec.record_key)
+            rejected = rejected[~waiting]
+        batch.quarantined += quarantine(wh, conn, rejected, batch, spec.record_key)
+        _note_stamps(spec, batch, frame if not retried else frame.iloc[:0], outcome.valid)
+        resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
         valid = outcome.valid[spec.columns].assign(batch_id=batch.batch_id)
         if spec.merge_sql:  # one row per key: the merge inserts each once
             valid = valid.sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
@@ -214,9 +325,12 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
     record_validation(conn, batch, tally)
     if spec.merge_sql:
         wh.run_script(conn, spec.merge_sql, {"batch_id": batch.batch_id})
+    if waits_possible:
+        batch.quarantined += settle_pending(wh, conn, batch)
     close_batch(conn, batch)
-    log.info("batch %d %s.%s: %d extracted, %d loaded, %d quarantined", batch.batch_id, batch.source,
-             batch.entity, batch.extracted, batch.loaded, batch.quarantined)
+    log.info("batch %d %s.%s: %d extracted, %d loaded, %d quarantined, %d waiting for their dossier",
+             batch.batch_id, batch.source, batch.entity, batch.extracted, batch.loaded, batch.quarantined,
+             batch.pending)
     return batch
 
 

@@ -6,10 +6,13 @@ step can be re-run and converges to the same warehouse state.
 from __future__ import annotations
 
 import logging
+import statistics
+import time as clock
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 import sqlalchemy as sa
 
 from etl import config, indicators, load, targets
@@ -17,7 +20,7 @@ from etl.pii import pii_key
 from etl.sources.ndxp import NdxpClient
 from etl.sources.onestop import OneStopClient
 from etl.sources.vnpost import VnpostClient
-from etl.timeutil import Window, days
+from etl.timeutil import Window, days, local_now
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -117,6 +120,28 @@ def load_reference(res: Resources, day: date) -> dict[str, int]:
     return counts
 
 
+REFERENCE_ENTITIES = ("agency", "procedure", "service_config", "integrated_service")
+
+
+def reference_is_fresh(res: Resources) -> bool:
+    """Every reference entity has a succeeded batch finished within REFERENCE_MAX_AGE_HOURS (default 12)."""
+    with res.warehouse.begin() as conn:
+        latest = dict(conn.execute(sa.text(
+            "SELECT entity, max(finished_at) FROM ops.batch WHERE status = 'succeeded' AND window_end IS NULL "
+            "AND entity IN :names GROUP BY entity").bindparams(sa.bindparam("names", expanding=True)),
+            {"names": list(REFERENCE_ENTITIES)}).all())
+    cutoff = local_now() - config.reference_max_age()
+    return all(latest.get(name) is not None and latest[name] >= cutoff for name in REFERENCE_ENTITIES)
+
+
+def refresh_reference(res: Resources, day: date) -> dict[str, int] | None:
+    """load_reference unless the warehouse got all of it within REFERENCE_MAX_AGE_HOURS (None then)."""
+    if reference_is_fresh(res):
+        log.info("reference data loaded within REFERENCE_MAX_AGE_HOURS: not reloaded")
+        return None
+    return load_reference(res, day)
+
+
 def daily(entity_name: str):
     """Marks a step as the daily load of an entity (the quality gates check its batch)."""
     def mark(step):
@@ -159,74 +184,211 @@ SOURCE_STEPS = {
 }
 
 
-def load_sources(res: Resources, day: date) -> None:
-    for steps in SOURCE_STEPS.values():
-        for step in steps:
-            step(res, day)
+def load_sources(res: Resources, day: date) -> list[load.BatchResult]:
+    return [step(res, day) for steps in SOURCE_STEPS.values() for step in steps]
+
+
+# -- quality gates ---------------------------------------------------------------------------
+def daily_entities() -> list[load.Entity]:
+    return [load.entity(step.entity) for steps in SOURCE_STEPS.values() for step in steps]
 
 
 def check_quality_gates(res: Resources, day: date) -> None:
-    """Every daily batch of the day must have succeeded with a tolerable quarantine share."""
+    """Every daily batch of the day succeeded, with no more quarantined than noise and a volume its
+    recent days make plausible (docs: README, Operations). A failure is recorded in ops.day_run."""
     end = Window.for_day(day).end
-    limit = config.quarantine_max_share()
     problems = []
     with res.warehouse.begin() as conn:
-        for steps in SOURCE_STEPS.values():
-            for step in steps:
-                problems += _gate(conn, load.entity(step.entity), end, limit)
+        for entity in daily_entities():
+            problems += _gate(conn, entity, day, end)
     if problems:
-        raise QualityGateFailed(f"indicators for {day} not published: " + " | ".join(problems))
+        message = f"indicators for {day} not published: " + " | ".join(problems)
+        with res.warehouse.begin() as conn:
+            record_day(res.warehouse, conn, day, "gate_failed", message=message)
+        raise QualityGateFailed(message)
 
 
-def _gate(conn, entity: load.Entity, end: datetime, limit: float) -> list[str]:
+def _gate(conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
+    name = f"{entity.source} {entity.name}"
     row = conn.execute(sa.text(
-        "SELECT batch_id, status, extracted, quarantined, message FROM ops.batch "
+        "SELECT batch_id, status, extracted, quarantined, day_records, message FROM ops.batch "
         "WHERE source = :s AND entity = :e AND window_end = :end ORDER BY batch_id DESC LIMIT 1"),
         {"s": entity.source, "e": entity.name, "end": end}).first()
     if row is None:
-        return [f"no {entity.source} {entity.name} batch ends at {end}: run its load step first"]
+        return [f"no {name} batch ends at {end}: run its load step first"]
     if row.status != "succeeded":
-        return [f"{entity.source} {entity.name} batch {row.batch_id} {row.status}: {row.message}"]
+        return [f"{name} batch {row.batch_id} {row.status}: {row.message}"]
     problems = []
+    limit, floor = config.quarantine_max_share(), config.quarantine_min_count()
     share = (row.quarantined or 0) / row.extracted if row.extracted else 0.0
-    if share > limit:
+    if share > limit and (row.quarantined or 0) >= floor:
         problems.append(
-            f"{entity.source} {entity.name} batch {row.batch_id}: {row.quarantined} of {row.extracted} records "
-            f"quarantined ({share:.1%} > QUARANTINE_MAX_SHARE {limit:.1%}); see ops.quarantine WHERE batch_id = "
+            f"{name} batch {row.batch_id}: {row.quarantined} of {row.extracted} records quarantined "
+            f"({share:.1%} > QUARANTINE_MAX_SHARE {limit:.1%}); see ops.quarantine WHERE batch_id = "
             f"{row.batch_id} and ops.validation_result")
-    recent = [r[0] for r in conn.execute(sa.text(
-        "SELECT extracted FROM ops.batch WHERE source = :s AND entity = :e AND status = 'succeeded' "
-        "AND window_end < :end ORDER BY window_end DESC LIMIT 14"), {"s": entity.source, "e": entity.name, "end": end})]
-    if len(recent) >= 7:
-        median = sorted(recent)[len(recent) // 2]
+    baseline, basis = _volume_baseline(conn, entity, day)
+    if baseline is not None and baseline >= config.volume_min_baseline():
         low, high = config.volume_bounds()
-        if median > 0 and not low * median <= row.extracted <= high * median:
+        count = row.day_records or 0
+        if count == 0:
             problems.append(
-                f"{entity.source} {entity.name} batch {row.batch_id}: {row.extracted} records, against a median of "
-                f"{median} over the last {len(recent)} days (allowed {low:g}x to {high:g}x, VOLUME_MIN_RATIO / "
-                f"VOLUME_MAX_RATIO); check the source system's availability or a change of its API before "
-                f"publishing, then re-run the load")
+                f"{name}: no records stamped {day} ({day:%A}), against a median of {baseline:g} on {basis}: "
+                f"the source may be down or its API changed; check it, then re-run the day")
+        elif not low * baseline <= count <= high * baseline:
+            problems.append(
+                f"{name} batch {row.batch_id}: {count} records stamped {day}, against a median of {baseline:g} "
+                f"on {basis} (allowed {low:g}x to {high:g}x, VOLUME_MIN_RATIO / VOLUME_MAX_RATIO); check the "
+                f"source system's availability or a change of its API before publishing, then re-run the load")
     return problems
 
 
-def publish_indicators(res: Resources, day: date) -> int:
+def _volume_baseline(conn, entity: load.Entity, day: date) -> tuple[float | None, str]:
+    """The usual number of records stamped on such a day: the median of the same weekday over the last
+    four weeks (at least two known), else of the last 14 days (at least seven known)."""
+    counts = dict(conn.execute(sa.text(
+        "SELECT window_end, day_records FROM ops.batch b WHERE source = :s AND entity = :e "
+        "AND status = 'succeeded' AND day_records IS NOT NULL AND window_end >= :lo AND window_end < :hi "
+        "AND batch_id = (SELECT max(batch_id) FROM ops.batch x WHERE x.source = b.source "
+        "AND x.entity = b.entity AND x.window_end = b.window_end AND x.status = 'succeeded')"),
+        {"s": entity.source, "e": entity.name, "lo": Window.for_day(day - timedelta(days=28)).end,
+         "hi": Window.for_day(day).end}).all())
+    same = [counts[k] for k in (Window.for_day(day - timedelta(days=7 * w)).end for w in range(1, 5)) if k in counts]
+    if len(same) >= 2:
+        return statistics.median(same), f"the last {len(same)} {day:%A}s"
+    recent = [v for k, v in counts.items() if k > Window.for_day(day - timedelta(days=15)).end]
+    if len(recent) >= 7:
+        return statistics.median(recent), f"the last {len(recent)} days"
+    return None, ""
+
+
+# -- publication ---------------------------------------------------------------------------
+def restatement_ranges(conn, day: date) -> list[tuple[date, date]]:
+    """The snapshot dates a run for `day` (re)publishes: from the earliest date its loads changed (at least
+    EXTRACT_LOOKBACK_DAYS back, never before the first date ever published) to `day` or the latest date
+    already published, less the days whose own gate failed (they wait for a re-run or a manual publish)."""
+    end = Window.for_day(day).end
+    names = [e.name for e in daily_entities()]
+    changed = conn.execute(sa.text(
+        "SELECT min(changed_from) FROM ops.batch WHERE window_end = :end AND status = 'succeeded' "
+        "AND entity IN :names").bindparams(sa.bindparam("names", expanding=True)),
+        {"end": end, "names": names}).scalar()
+    first, last = conn.execute(sa.text("SELECT min(snapshot_date), max(snapshot_date) FROM ops.publication")).one()
+    start = day - timedelta(days=config.lookback_days())
+    if changed is not None:
+        start = min(start, changed.date())
+    start = max(start, first) if first is not None else day
+    stop = max(day, last) if last is not None else day
+    held = {r[0] for r in conn.execute(sa.text(
+        "SELECT run_day FROM ops.day_run WHERE status = 'gate_failed' AND run_day >= :a AND run_day <= :b "
+        "AND run_day <> :day"), {"a": start, "b": stop, "day": day})}
+    ranges: list[tuple[date, date]] = []
+    for d in days(start, stop):
+        if d in held:
+            continue
+        if ranges and ranges[-1][1] == d - timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], d)
+        else:
+            ranges.append((d, d))
+    return ranges
+
+
+def publish_range(res: Resources, ranges: list[tuple[date, date]], run_day: date) -> int:
+    """Compute and replace the snapshots of the date ranges in one transaction; ops.publication records
+    each date's (re)publication and how many of its rows changed."""
+    rows = 0
     with res.warehouse.begin() as conn:
-        return indicators.publish_snapshot(res.warehouse, conn, day, res.province)
+        res.warehouse.lock(conn, "publish")
+        for start, end in ranges:
+            params = {"start": start, "end": end, "run_day": run_day, "t": local_now()}
+            res.warehouse.run_script(conn, "ops/publication_before.sql", params)
+            rows += indicators.publish_range(res.warehouse, start, end, res.province, conn)
+            res.warehouse.run_script(conn, "ops/publication_after.sql", params)
+    return rows
 
 
-def run_day(res: Resources, day: date) -> int:
-    """One day's pipeline, in the order of the nightly DAG's tasks."""
+def publish_indicators(res: Resources, day: date) -> int:
+    """The day's snapshot, and the restatement of every earlier date its loads changed."""
+    with res.warehouse.begin() as conn:
+        ranges = restatement_ranges(conn, day)
+    rows = publish_range(res, ranges, day)
+    with res.warehouse.begin() as conn:
+        record_day(res.warehouse, conn, day, "published", ranges[0][0], ranges[-1][1])
+    log.info("published %s: snapshot dates %s (%d rows)", day,
+             ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges), rows)
+    return rows
+
+
+def record_day(wh: Warehouse, conn, day: date, status: str, published_from: date | None = None,
+               published_to: date | None = None, message: str | None = None) -> None:
+    wh.upsert_frame(conn, pd.DataFrame([{
+        "run_day": day, "status": status, "published_from": published_from, "published_to": published_to,
+        "message": (message or "")[:2000] or None, "finished_at": local_now()}]), "ops.day_run", ["run_day"])
+
+
+# -- a day, a range of days ------------------------------------------------------------------
+@dataclass
+class DayOutcome:
+    day: date
+    status: str                  # published | gate_failed | failed | skipped (done before, --resume)
+    dossiers: int = 0            # dossier versions extracted
+    quarantined: int = 0         # records quarantined, every source
+    pending: int = 0             # records waiting for their dossier after the day
+    published: str = ""          # the snapshot dates (re)published
+    message: str = ""
+    seconds: float = 0.0
+
+
+def nightly(res: Resources, day: date) -> DayOutcome:
+    """`python -m etl run`: exactly the nightly DAGs' tasks for one day."""
     migrate(res)
-    load_reference(res, day)
-    load_sources(res, day)
-    check_quality_gates(res, day)
-    return publish_indicators(res, day)
+    refresh_reference(res, day)
+    return run_day(res, day)
 
 
-def backfill(res: Resources, start: date, end: date) -> None:
-    migrate(res)
-    load_reference(res, end)
-    for day in days(start, end):
-        load_sources(res, day)
+def run_day(res: Resources, day: date) -> DayOutcome:
+    """One day's loads, gates and publication, in the order of the nightly DAG's tasks (after
+    migrate and the reference data). A failed gate does not undo the loads."""
+    began = clock.monotonic()
+    try:
+        batches = load_sources(res, day)
+    except Exception as exc:
+        with res.warehouse.begin() as conn:
+            record_day(res.warehouse, conn, day, "failed", message=f"{type(exc).__name__}: {exc}")
+        raise
+    outcome = DayOutcome(day, "published", dossiers=batches[0].day_records,
+                         quarantined=sum(b.quarantined for b in batches), pending=sum(b.pending for b in batches))
+    try:
         check_quality_gates(res, day)
+    except QualityGateFailed as exc:
+        outcome.status, outcome.message = "gate_failed", str(exc)
+    else:
         publish_indicators(res, day)
+        with res.warehouse.begin() as conn:
+            outcome.published = "{} .. {}".format(*conn.execute(sa.text(
+                "SELECT published_from, published_to FROM ops.day_run WHERE run_day = :d"), {"d": day}).one())
+    outcome.seconds = clock.monotonic() - began
+    return outcome
+
+
+def finished_days(res: Resources, first: date, last: date) -> set[date]:
+    with res.warehouse.begin() as conn:
+        return {r[0] for r in conn.execute(sa.text(
+            "SELECT run_day FROM ops.day_run WHERE status = 'published' AND run_day >= :a AND run_day <= :b"),
+            {"a": first, "b": last})}
+
+
+def backfill(res: Resources, start: date, end: date, resume: bool = False,
+             progress: Callable[[int, int, DayOutcome], None] | None = None) -> list[DayOutcome]:
+    """Every day from start to end in order; a day whose gate fails is reported and the next one runs.
+    With `resume`, days already published (ops.day_run) are skipped."""
+    migrate(res)
+    refresh_reference(res, end)
+    todo = days(start, end)
+    done = finished_days(res, start, end) if resume else set()
+    outcomes = []
+    for number, day in enumerate(todo, 1):
+        outcome = DayOutcome(day, "skipped") if day in done else run_day(res, day)
+        outcomes.append(outcome)
+        if progress:
+            progress(number, len(todo), outcome)
+    return outcomes

@@ -37,6 +37,12 @@ class Window:
             start = end
 
 
+def local_now() -> datetime:
+    """Now as naive Asia/Ho_Chi_Minh time, whatever the worker's clock zone: ops tables keep local time
+    like every other warehouse time."""
+    return datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+
+
 def to_local_naive(value: datetime) -> datetime:
     """An aware datetime (Airflow's data interval is UTC) as naive local time."""
     if value.tzinfo is None:
