@@ -1,58 +1,90 @@
 """Source records (Vietnamese field names) to typed frames (warehouse column names).
 
-Nothing is rejected here: values that do not parse become NULL next to their raw text,
-and the expectation suites decide what is quarantined.
+Each entity is declared as data: a `Spec` lists its `Field`s (warehouse column, source field,
+parse rule), and the one builder `frame(spec, records)` builds any of them. Nothing is rejected
+here: values that do not parse become NULL (next to their trimmed text in `<column>_raw` where
+the suite checks the format), and the expectation suites decide what is quarantined. Every
+frame also carries `_row` (position) and `_payload` (the record as JSON, for quarantine and
+de-duplication); a spec with personal data is pseudonymized first (etl/pii.py).
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 
 from etl.pii import pseudonymize
 from etl.timeutil import parse_onestop
 
-SERVICE_LEVELS = {"TOAN_TRINH": "full_online", "4": "full_online", "MOT_PHAN": "partial_online",
-                  "3": "partial_online", "TRUC_TIEP": "offline", "2": "offline", "1": "offline"}
-
-DOSSIER_DATES = {  # warehouse column -> source field
-    "submitted_at": "NgayNopHoSo",
-    "received_at": "NgayTiepNhan",
-    "due_at": "NgayHenTra",
-    "finished_at": "NgayKetThucXuLy",
-    "returned_at": "NgayTra",
-    "rejected_at": "NgayTuChoi",
-    "updated_at": "NgayCapNhat",
-}
-
-# The columns of staging.dossier / core.dossier_history, in order (batch_id added at load).
-DOSSIER_COLUMNS = [
-    "dossier_code", "updated_at", "procedure_code", "agency_code", "channel", "status",
-    "submitted_at", "received_at", "due_at", "finished_at", "returned_at", "rejected_at",
-    "result_channel", "has_digitized_components", "result_digitized", "digitally_signed",
-    "paid_online", "fee_amount", "supplement_count", "applicant_key",
-]
+Parse = Callable[[pd.Series], pd.Series]
 
 
-AGENCY_COLUMNS = ["agency_code", "name", "level", "parent_code", "valid_from", "valid_to", "successor_code"]
-PROCEDURE_COLUMNS = ["procedure_code", "name", "field_code", "field_name", "levels", "full_online_eligible", "has_fee"]
-SERVICE_CONFIG_COLUMNS = ["agency_code", "procedure_code", "valid_from", "valid_to", "service_level", "online_payment",
-                          "bcci"]
-
-
-def _int(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(series, errors="coerce").astype("Int64")
-
-
-def _bool(series: pd.Series) -> pd.Series:
-    return _int(series).map({1: True, 0: False}, na_action="ignore").astype("boolean")
-
-
-def _text(series: pd.Series) -> pd.Series:
+# -- parse rules: a source column (object values as sent) to a typed column --------------------
+def text(series: pd.Series) -> pd.Series:
+    """string: trimmed, empty -> NULL."""
     return series.astype("string").str.strip().replace("", pd.NA)
 
 
-def _fee_total(fees) -> float | None:
+def integer(series: pd.Series) -> pd.Series:
+    """Int64: anything not numeric -> NULL."""
+    return pd.to_numeric(series, errors="coerce").astype("Int64")
+
+
+def channel(series: pd.Series) -> pd.Series:
+    """Int64: a NULL channel counts as the counter (1)."""
+    return integer(series).fillna(1)
+
+
+def flag(series: pd.Series) -> pd.Series:
+    """boolean: 1/0; anything else -> NULL."""
+    return integer(series).map({1: True, 0: False}, na_action="ignore").astype("boolean")
+
+
+def onestop_time(series: pd.Series) -> pd.Series:
+    """datetime: yyyyMMddHHmmss; impossible dates, a 12-hour clock or any other shape -> NaT."""
+    return parse_onestop(series)
+
+
+def onestop_date(series: pd.Series) -> pd.Series:
+    """date (object): the day of a yyyyMMddHHmmss time, as sent (untrimmed); else NaT."""
+    return parse_onestop(series).dt.date
+
+
+def iso_time(series: pd.Series) -> pd.Series:
+    """datetime: ISO 8601 with an offset to naive Asia/Ho_Chi_Minh time; unparseable -> NaT."""
+    parsed = pd.to_datetime(series.astype("string"), errors="coerce", utc=True, format="ISO8601")
+    return parsed.dt.tz_convert("Asia/Ho_Chi_Minh").dt.tz_localize(None)
+
+
+def iso_date(series: pd.Series) -> pd.Series:
+    """date (object): the local day of an ISO 8601 time."""
+    return iso_time(series).dt.date
+
+
+def vnpost_time(series: pd.Series) -> pd.Series:
+    """datetime: VNPost's dd/MM/yyyy HH:mm:ss; anything else -> NaT."""
+    return pd.to_datetime(series.astype("string"), format="%d/%m/%Y %H:%M:%S", errors="coerce")
+
+
+def code(mapping: Mapping[str, str]) -> Parse:
+    """string: the source code (trimmed) translated; an unknown code -> NULL."""
+    return lambda series: series.map(mapping).astype("string")
+
+
+def legacy_code(mapping: Mapping[str, str]) -> Parse:
+    """object: the source code as text (numbers too, untrimmed) translated; unknown -> NaN."""
+    return lambda series: series.astype(str).map(mapping)
+
+
+def joined(series: pd.Series) -> pd.Series:
+    """string: a list as "a,b" (anything else as it is), then `text`."""
+    return text(series.map(lambda v: ",".join(str(x) for x in v) if isinstance(v, list) else v))
+
+
+def _fee_total(fees) -> int | None:
     if not isinstance(fees, list):
         return 0
     total = 0
@@ -64,179 +96,188 @@ def _fee_total(fees) -> float | None:
     return total
 
 
-def dossier_frame(records: list[dict], key: bytes) -> pd.DataFrame:
-    """One row per dossier version, plus `_row` (position) and `_payload` (pseudonymized JSON)
-    and the raw date strings as `<column>_raw` for the suite's format checks."""
-    clean = [pseudonymize(r, key) for r in records]
-    raw = pd.DataFrame.from_records(clean) if clean else pd.DataFrame()
-    col = lambda name: raw[name] if name in raw else pd.Series([None] * len(raw), dtype=object)  # noqa: E731
-    out = pd.DataFrame(index=range(len(raw)))
-    out["dossier_code"] = _text(col("MaHoSo"))
-    out["procedure_code"] = _text(col("MaTTHC"))
-    out["agency_code"] = _text(col("DonViXuLy"))
-    out["channel"] = _int(col("KenhThucHien")).fillna(1)  # NULL channel counts as the counter
-    out["status"] = _int(col("TrangThaiHoSo"))
-    for column, field in DOSSIER_DATES.items():
-        out[f"{column}_raw"] = _text(col(field))
-        out[column] = parse_onestop(out[f"{column}_raw"])
-    out["result_channel"] = _int(col("HinhThucTraKetQua"))
-    out["has_digitized_components"] = _bool(col("HoSoCoThanhPhanSoHoa"))
-    out["result_digitized"] = _bool(col("KetQuaDuocSoHoa"))
-    out["digitally_signed"] = _bool(col("DuocKySo"))
-    out["paid_online"] = _int(col("DuocThanhToanTrucTuyen"))
-    out["fee_amount"] = _int(col("DanhSachLePhi").map(_fee_total))
-    out["supplement_count"] = col("DanhSachHoSoBoSung").map(
-        lambda v: len(v) if isinstance(v, list) else 0).astype("Int64")
-    out["applicant_key"] = pd.Series([r["ChuHoSo"]["KhoaDinhDanh"] for r in clean], dtype="string")
-    return _finish(out, clean)
+def fee_sum(series: pd.Series) -> pd.Series:
+    """Int64: the sum of `Gia` over a fee list; no list -> 0; a price that is not a number -> NULL."""
+    return integer(series.map(_fee_total))
 
 
-def agency_frame(records: list[dict]) -> pd.DataFrame:
-    raw = pd.DataFrame.from_records(records)
-    return _finish(pd.DataFrame({
-        "agency_code": _text(raw["MaDonVi"]),
-        "name": _text(raw["TenDonVi"]),
-        "level": _int(raw["Cap"]),
-        "parent_code": _text(raw["MaDonViCha"]),
-        "valid_from": parse_onestop(raw["HieuLucTu"]).dt.date,
-        "valid_to": parse_onestop(raw.get("HieuLucDen", pd.Series([None] * len(raw)))).dt.date,
-        "successor_code": _text(raw.get("MaDonViKeThua", pd.Series([None] * len(raw)))),
-    }), records)
+def count(series: pd.Series) -> pd.Series:
+    """Int64: the length of a list; no list -> 0."""
+    return series.map(lambda v: len(v) if isinstance(v, list) else 0).astype("Int64")
 
 
-def procedure_frame(records: list[dict]) -> pd.DataFrame:
-    raw = pd.DataFrame.from_records(records)
-    levels = raw["CapThucHien"].map(lambda v: ",".join(str(x) for x in v) if isinstance(v, list) else v)
-    return _finish(pd.DataFrame({
-        "procedure_code": _text(raw["MaTTHC"]),
-        "name": _text(raw["TenTTHC"]),
-        "field_code": _text(raw.get("MaLinhVuc")),
-        "field_name": _text(raw.get("TenLinhVuc")),
-        "levels": _text(levels),
-        "full_online_eligible": _bool(raw["DuDieuKienToanTrinh"].astype("Int64")),
-        "has_fee": _bool(raw["CoPhiLePhi"].astype("Int64")),
-    }), records)
+def last_entry_time(key: str) -> Parse:
+    """datetime: `key` (yyyyMMddHHmmss) of the last entry of a list; no entry -> NaT."""
+    return lambda series: parse_onestop(series.map(
+        lambda v: v[-1].get(key) if isinstance(v, list) and v and isinstance(v[-1], dict) else None))
 
 
-def service_config_frame(records: list[dict]) -> pd.DataFrame:
-    raw = pd.DataFrame.from_records(records)
-    return _finish(pd.DataFrame({
-        "agency_code": _text(raw["MaDonVi"]),
-        "procedure_code": _text(raw["MaTTHC"]),
-        "valid_from": parse_onestop(raw["HieuLucTu"]).dt.date,
-        "valid_to": parse_onestop(raw.get("HieuLucDen", pd.Series([None] * len(raw)))).dt.date,
-        "service_level": raw["MucDo"].astype(str).map(SERVICE_LEVELS),
-        "online_payment": _bool(raw["CoThanhToanTrucTuyen"].astype("Int64")),
-        "bcci": _bool(raw["CoBCCI"].astype("Int64")),
-    }), records)
+def hashed_id(series: pd.Series) -> pd.Series:
+    """string: the keyed hash pseudonymize() left in ChuHoSo (NULL without an ID number)."""
+    return series.map(lambda v: v["KhoaDinhDanh"]).astype("string")
 
 
-# -- payments, NDXP and VNPost ------------------------------------------------------------
-PAYMENT_STATUS = {"CHO": "pending", "DA_THANH_TOAN": "paid", "HUY": "cancelled", "HOAN_PHI": "refunded"}
-PAYMENT_COLUMNS = ["transaction_id", "dossier_code", "amount", "method", "channel", "status", "transaction_at",
-                   "receipt_no", "updated_at"]
-PAYGOV_COLUMNS = ["transaction_id", "dossier_code", "amount", "error_code", "transaction_at", "channel"]
-SYNC_COLUMNS = ["dossier_code", "synced_at", "sync_type", "procedure_code", "agency_code", "error_code",
-                "error_message"]
-INTEGRATED_COLUMNS = ["procedure_code", "agency_code", "integrated_from", "integrated_to"]
-POSTAL_COLUMNS = ["item_code", "dossier_code", "service_type", "collection_status", "created_at", "delivered_at",
-                  "cod_amount", "receiver_province", "updated_at"]
+# -- specs --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Field:
+    column: str         # warehouse column
+    source: str         # source field; absent from every record -> all NULL
+    parse: Parse        # the rule, which sets the type
+    raw: bool = False   # also keep `<column>_raw` (the trimmed text) and parse that
 
 
-def _frame(records: list[dict]) -> tuple[pd.DataFrame, callable]:
+@dataclass(frozen=True)
+class Spec:
+    fields: tuple[Field, ...]
+    personal: bool = False  # holds applicants' personal data: pseudonymized with the PII key first
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns that load, in order."""
+        return [f.column for f in self.fields]
+
+
+def frame(spec: Spec, records: list[dict], key: bytes | None = None) -> pd.DataFrame:
+    """One row per record: the spec's columns (with their `_raw` text), `_row` and `_payload`."""
+    if spec.personal:
+        if key is None:
+            raise ValueError("personal data needs the pseudonymization key: set PII_HASH_KEY")
+        records = [pseudonymize(r, key) for r in records]
     raw = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-
-    def col(name):
-        return raw[name] if name in raw else pd.Series([None] * len(raw), dtype=object)
-    return raw, col
-
-
-def _finish(out: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(index=range(len(raw)))
+    for f in spec.fields:
+        values = raw[f.source] if f.source in raw else pd.Series([None] * len(raw), dtype=object)
+        if f.raw:
+            values = out[f"{f.column}_raw"] = text(values)
+        out[f.column] = f.parse(values)
     out["_row"] = range(len(out))
     out["_payload"] = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records]
     return out
 
 
-def _iso_local(series: pd.Series) -> pd.Series:
-    """ISO 8601 with an offset to naive Asia/Ho_Chi_Minh time; unparseable -> NaT."""
-    parsed = pd.to_datetime(series.astype("string"), errors="coerce", utc=True, format="ISO8601")
-    return parsed.dt.tz_convert("Asia/Ho_Chi_Minh").dt.tz_localize(None)
+SERVICE_LEVELS = {"TOAN_TRINH": "full_online", "4": "full_online", "MOT_PHAN": "partial_online",
+                  "3": "partial_online", "TRUC_TIEP": "offline", "2": "offline", "1": "offline"}
+PAYMENT_STATUS = {"CHO": "pending", "DA_THANH_TOAN": "paid", "HUY": "cancelled", "HOAN_PHI": "refunded"}
 
+# One-stop system (yyyyMMddHHmmss times)
+AGENCY = Spec((
+    Field("agency_code", "MaDonVi", text),
+    Field("name", "TenDonVi", text),
+    Field("level", "Cap", integer),
+    Field("parent_code", "MaDonViCha", text),
+    Field("valid_from", "HieuLucTu", onestop_date),
+    Field("valid_to", "HieuLucDen", onestop_date),
+    Field("successor_code", "MaDonViKeThua", text),
+))
+PROCEDURE = Spec((
+    Field("procedure_code", "MaTTHC", text),
+    Field("name", "TenTTHC", text),
+    Field("field_code", "MaLinhVuc", text),
+    Field("field_name", "TenLinhVuc", text),
+    Field("levels", "CapThucHien", joined),
+    Field("full_online_eligible", "DuDieuKienToanTrinh", flag),
+    Field("has_fee", "CoPhiLePhi", flag),
+))
+SERVICE_CONFIG = Spec((
+    Field("agency_code", "MaDonVi", text),
+    Field("procedure_code", "MaTTHC", text),
+    Field("valid_from", "HieuLucTu", onestop_date),
+    Field("valid_to", "HieuLucDen", onestop_date),
+    Field("service_level", "MucDo", legacy_code(SERVICE_LEVELS)),
+    Field("online_payment", "CoThanhToanTrucTuyen", flag),
+    Field("bcci", "CoBCCI", flag),
+))
+# The columns of staging.dossier / core.dossier_history, in order (batch_id added at load).
+DOSSIER = Spec((
+    Field("dossier_code", "MaHoSo", text),
+    Field("updated_at", "NgayCapNhat", onestop_time, raw=True),
+    Field("procedure_code", "MaTTHC", text),
+    Field("agency_code", "DonViXuLy", text),
+    Field("channel", "KenhThucHien", channel),
+    Field("status", "TrangThaiHoSo", integer),
+    Field("submitted_at", "NgayNopHoSo", onestop_time, raw=True),
+    Field("received_at", "NgayTiepNhan", onestop_time, raw=True),
+    Field("due_at", "NgayHenTra", onestop_time, raw=True),
+    Field("finished_at", "NgayKetThucXuLy", onestop_time, raw=True),
+    Field("returned_at", "NgayTra", onestop_time, raw=True),
+    Field("rejected_at", "NgayTuChoi", onestop_time, raw=True),
+    Field("result_channel", "HinhThucTraKetQua", integer),
+    Field("has_digitized_components", "HoSoCoThanhPhanSoHoa", flag),
+    Field("result_digitized", "KetQuaDuocSoHoa", flag),
+    Field("digitally_signed", "DuocKySo", flag),
+    Field("paid_online", "DuocThanhToanTrucTuyen", integer),
+    Field("fee_amount", "DanhSachLePhi", fee_sum),
+    Field("supplement_count", "DanhSachHoSoBoSung", count),
+    Field("applicant_key", "ChuHoSo", hashed_id),
+    Field("supplement_requested_at", "DanhSachHoSoBoSung", last_entry_time("NgayYeuCau")),
+    Field("supplement_due_at", "DanhSachHoSoBoSung", last_entry_time("NgayHenTraCu")),
+), personal=True)
+PAYMENT = Spec((
+    Field("transaction_id", "MaGiaoDich", text),
+    Field("dossier_code", "MaHoSo", text),
+    Field("amount", "SoTien", integer),
+    Field("method", "HinhThucThanhToan", integer),
+    Field("channel", "KenhThanhToan", text),
+    Field("status", "TrangThai", code(PAYMENT_STATUS), raw=True),
+    Field("transaction_at", "ThoiGianGD", onestop_time, raw=True),
+    Field("receipt_no", "SoBienLai", text),
+    Field("updated_at", "NgayCapNhat", onestop_time, raw=True),
+))
 
-def _vn_datetime(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series.astype("string"), format="%d/%m/%Y %H:%M:%S", errors="coerce")
+# NDXP: the payment platform (yyyyMMddHHmmss) and the national portal (ISO 8601 with an offset)
+PAYGOV = Spec((
+    Field("transaction_id", "maGiaoDich", text),
+    Field("dossier_code", "maThamChieu", text),
+    Field("amount", "soTien", integer),
+    Field("error_code", "maLoi", text),
+    Field("transaction_at", "thoiGianGD", onestop_time, raw=True),
+    Field("channel", "kenh", text),
+))
+SYNC_RECEIPT = Spec((
+    Field("dossier_code", "maHoSo", text),
+    Field("synced_at", "thoiDiemDongBo", iso_time, raw=True),
+    Field("sync_type", "loaiDongBo", text),
+    Field("procedure_code", "maTTHC", text),
+    Field("agency_code", "maDonVi", text),
+    Field("error_code", "errorCode", integer),
+    Field("error_message", "errorMessage", text),
+))
+INTEGRATED_SERVICE = Spec((
+    Field("procedure_code", "maTTHC", text),
+    Field("agency_code", "maDonVi", text),
+    Field("integrated_from", "ngayTichHop", iso_date, raw=True),
+    Field("integrated_to", "ngayNgungTichHop", iso_date, raw=True),
+))
 
+# VNPost BCCI (dd/MM/yyyy HH:mm:ss)
+POSTAL_ORDER = Spec((
+    Field("item_code", "ItemCode", text),
+    Field("dossier_code", "OrderNumber", text),
+    Field("service_type", "ServiceType", text),
+    Field("collection_status", "CollectionStatus", integer),
+    Field("created_at", "CreatedDate", vnpost_time, raw=True),
+    Field("delivered_at", "DeliveredDate", vnpost_time, raw=True),
+    Field("cod_amount", "CODAmount", integer),
+    Field("receiver_province", "ReceiverProvince", text),
+    Field("updated_at", "LastModified", vnpost_time, raw=True),
+))
 
-def payment_frame(records: list[dict]) -> pd.DataFrame:
-    raw, col = _frame(records)
-    out = pd.DataFrame(index=range(len(raw)))
-    out["transaction_id"] = _text(col("MaGiaoDich"))
-    out["dossier_code"] = _text(col("MaHoSo"))
-    out["amount"] = _int(col("SoTien"))
-    out["method"] = _int(col("HinhThucThanhToan"))
-    out["channel"] = _text(col("KenhThanhToan"))
-    out["status_raw"] = _text(col("TrangThai"))
-    out["status"] = out["status_raw"].map(PAYMENT_STATUS).astype("string")
-    out["transaction_at_raw"] = _text(col("ThoiGianGD"))
-    out["transaction_at"] = parse_onestop(out["transaction_at_raw"])
-    out["receipt_no"] = _text(col("SoBienLai"))
-    out["updated_at_raw"] = _text(col("NgayCapNhat"))
-    out["updated_at"] = parse_onestop(out["updated_at_raw"])
-    return _finish(out, records)
-
-
-def paygov_frame(records: list[dict]) -> pd.DataFrame:
-    raw, col = _frame(records)
-    out = pd.DataFrame(index=range(len(raw)))
-    out["transaction_id"] = _text(col("maGiaoDich"))
-    out["dossier_code"] = _text(col("maThamChieu"))
-    out["amount"] = _int(col("soTien"))
-    out["error_code"] = _text(col("maLoi"))
-    out["transaction_at_raw"] = _text(col("thoiGianGD"))
-    out["transaction_at"] = parse_onestop(out["transaction_at_raw"])
-    out["channel"] = _text(col("kenh"))
-    return _finish(out, records)
-
-
-def sync_receipt_frame(records: list[dict]) -> pd.DataFrame:
-    raw, col = _frame(records)
-    out = pd.DataFrame(index=range(len(raw)))
-    out["dossier_code"] = _text(col("maHoSo"))
-    out["synced_at_raw"] = _text(col("thoiDiemDongBo"))
-    out["synced_at"] = _iso_local(out["synced_at_raw"])
-    out["sync_type"] = _text(col("loaiDongBo"))
-    out["procedure_code"] = _text(col("maTTHC"))
-    out["agency_code"] = _text(col("maDonVi"))
-    out["error_code"] = _int(col("errorCode"))
-    out["error_message"] = _text(col("errorMessage"))
-    return _finish(out, records)
-
-
-def integrated_service_frame(records: list[dict]) -> pd.DataFrame:
-    raw, col = _frame(records)
-    out = pd.DataFrame(index=range(len(raw)))
-    out["procedure_code"] = _text(col("maTTHC"))
-    out["agency_code"] = _text(col("maDonVi"))
-    out["integrated_from_raw"] = _text(col("ngayTichHop"))
-    out["integrated_from"] = _iso_local(out["integrated_from_raw"]).dt.date
-    out["integrated_to_raw"] = _text(col("ngayNgungTichHop"))
-    out["integrated_to"] = _iso_local(out["integrated_to_raw"]).dt.date
-    return _finish(out, records)
-
-
-def postal_order_frame(records: list[dict]) -> pd.DataFrame:
-    raw, col = _frame(records)
-    out = pd.DataFrame(index=range(len(raw)))
-    out["item_code"] = _text(col("ItemCode"))
-    out["dossier_code"] = _text(col("OrderNumber"))
-    out["service_type"] = _text(col("ServiceType"))
-    out["collection_status"] = _int(col("CollectionStatus"))
-    out["created_at_raw"] = _text(col("CreatedDate"))
-    out["created_at"] = _vn_datetime(out["created_at_raw"])
-    out["delivered_at_raw"] = _text(col("DeliveredDate"))
-    out["delivered_at"] = _vn_datetime(out["delivered_at_raw"])
-    out["cod_amount"] = _int(col("CODAmount"))
-    out["receiver_province"] = _text(col("ReceiverProvince"))
-    out["updated_at_raw"] = _text(col("LastModified"))
-    out["updated_at"] = _vn_datetime(out["updated_at_raw"])
-    return _finish(out, records)
+# The names etl/load.py, the benchmarks and the tests use.
+agency_frame = partial(frame, AGENCY)
+procedure_frame = partial(frame, PROCEDURE)
+service_config_frame = partial(frame, SERVICE_CONFIG)
+dossier_frame = partial(frame, DOSSIER)
+payment_frame = partial(frame, PAYMENT)
+paygov_frame = partial(frame, PAYGOV)
+sync_receipt_frame = partial(frame, SYNC_RECEIPT)
+integrated_service_frame = partial(frame, INTEGRATED_SERVICE)
+postal_order_frame = partial(frame, POSTAL_ORDER)
+AGENCY_COLUMNS = AGENCY.columns
+PROCEDURE_COLUMNS = PROCEDURE.columns
+SERVICE_CONFIG_COLUMNS = SERVICE_CONFIG.columns
+DOSSIER_COLUMNS = DOSSIER.columns
+PAYMENT_COLUMNS = PAYMENT.columns
+PAYGOV_COLUMNS = PAYGOV.columns
+SYNC_COLUMNS = SYNC_RECEIPT.columns
+INTEGRATED_COLUMNS = INTEGRATED_SERVICE.columns
+POSTAL_COLUMNS = POSTAL_ORDER.columns

@@ -1,7 +1,18 @@
-"""Mapping of one-stop records to warehouse columns, PII removal, date handling."""
+"""Mapping of source records to warehouse columns, PII removal, date handling.
+
+`fixtures/transform_cases.json` holds representative records of every entity (from the simulator,
+clean and with each kind of bad record, plus hand-written edge cases, each with a note) and the
+frame they must give. After an intended change of a frame, re-record it with
+`.venv/bin/python -m tests.test_transform` and review the diff.
+"""
+import json
 from datetime import date, datetime
+from functools import partial
+from pathlib import Path
 
 import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
 
 from etl import transform
 from etl.pii import applicant_key, pseudonymize
@@ -9,6 +20,67 @@ from etl.timeutil import Window, parse_onestop, period_starts, to_local_naive
 from etl.warehouse import split_statements
 
 KEY = b"test-key"
+CASES = Path(__file__).parent / "fixtures" / "transform_cases.json"
+BUILDERS = {  # entity (as in etl/load.py) -> the name other modules use
+    "agency": transform.agency_frame,
+    "procedure": transform.procedure_frame,
+    "service_config": transform.service_config_frame,
+    "dossier": partial(transform.dossier_frame, key=KEY),
+    "payment": transform.payment_frame,
+    "paygov_transaction": transform.paygov_frame,
+    "sync_receipt": transform.sync_receipt_frame,
+    "integrated_service": transform.integrated_service_frame,
+    "postal_order": transform.postal_order_frame,
+}
+
+
+def _json_value(value):
+    if pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value
+
+
+def _dtype(series: pd.Series) -> str:
+    days = series.dtype == object and all(isinstance(v, date) for v in series.dropna())
+    return "date" if days else str(series.dtype)
+
+
+def _expected(entity: dict) -> pd.DataFrame:
+    def column(name: str, dtype: str) -> pd.Series:
+        values = [case["expected"][name] for case in entity["cases"]]
+        if dtype == "date":
+            return pd.Series([date.fromisoformat(v) if v else pd.NaT for v in values], dtype=object)
+        if dtype.startswith("datetime64"):
+            return pd.Series(pd.to_datetime(pd.Series(values, dtype=object))).astype(dtype)
+        return pd.Series(values, dtype=dtype)
+    return pd.DataFrame({name: column(name, dtype) for name, dtype in entity["dtypes"].items()})
+
+
+def _frame(name: str, entity: dict) -> pd.DataFrame:
+    return BUILDERS[name]([case["record"] for case in entity["cases"]])
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_frames_match_the_recorded_cases(name):
+    entity = json.loads(CASES.read_text(encoding="utf-8"))[name]
+    assert len(entity["cases"]) >= 5
+    assert_frame_equal(_frame(name, entity), _expected(entity), check_exact=True)
+
+
+def record() -> None:
+    """Re-record every case's expected row from the current code (after an intended change)."""
+    entities = json.loads(CASES.read_text(encoding="utf-8"))
+    for name, entity in entities.items():
+        frame = _frame(name, entity)
+        entity["dtypes"] = {c: _dtype(frame[c]) for c in frame.columns}
+        for i, case in enumerate(entity["cases"]):
+            case["expected"] = {c: _json_value(frame[c].iloc[i]) for c in frame.columns}
+        assert_frame_equal(frame, _expected(entity), check_exact=True)  # the file says what the frame is
+    CASES.write_text(json.dumps(entities, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def dossier(**over):
@@ -97,3 +169,31 @@ def test_reference_frames_map_legacy_service_levels():
 def test_split_statements_ignores_comments_and_keeps_multiline_statements():
     script = "-- header\nCREATE TABLE a (x int);\n\nINSERT INTO a\nSELECT 1; -- trailing\nSELECT ';' ;\n"
     assert split_statements(script) == ["CREATE TABLE a (x int)", "INSERT INTO a\nSELECT 1", "SELECT ';'"]
+
+
+def test_every_spec_loads_columns_its_frame_has():
+    specs = [transform.AGENCY, transform.PROCEDURE, transform.SERVICE_CONFIG, transform.DOSSIER, transform.PAYMENT,
+             transform.PAYGOV, transform.SYNC_RECEIPT, transform.INTEGRATED_SERVICE, transform.POSTAL_ORDER]
+    for spec, build in zip(specs, BUILDERS.values(), strict=True):
+        frame = build([])
+        assert frame.empty
+        assert set(spec.columns) | {"_row", "_payload"} <= set(frame.columns)
+    assert transform.DOSSIER_COLUMNS[:2] == ["dossier_code", "updated_at"]
+
+
+def test_a_field_no_record_has_is_null():
+    frame = transform.procedure_frame([{"MaTTHC": "1.1", "TenTTHC": "Thủ tục", "CapThucHien": [2, 3],
+                                        "DuDieuKienToanTrinh": 1, "CoPhiLePhi": "0"}])
+    row = frame.iloc[0]
+    assert pd.isna(row["field_code"]) and pd.isna(row["field_name"])
+    assert row["levels"] == "2,3"
+    assert not row["has_fee"]
+
+
+def test_personal_data_needs_the_key():
+    with pytest.raises(ValueError, match="PII_HASH_KEY"):
+        transform.frame(transform.DOSSIER, [dossier()])
+
+
+if __name__ == "__main__":
+    record()
