@@ -1,22 +1,26 @@
-"""Batch-level quality gates, and recovery: a load killed midway leaves nothing behind and a
-re-run ends in the same state as an uninterrupted run. On DuckDB and PostgreSQL."""
+"""Batch-level quality gates judge problems, not noise; records of another system that arrive before
+their dossier wait instead of being rejected; late data restate the snapshots they change; a load
+killed midway leaves nothing behind. On DuckDB and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from etl import load, pipeline
 from etl.timeutil import Window
-from tests.test_indicators_fixture import DOSSIERS, load_fixture
+from tests.test_indicators_fixture import AGENCIES, COMM, CONFIGS, DEPT, DOSSIERS, PROCEDURES, load_fixture, version
 
-DAY = date(2022, 3, 15)
+DAY = date(2022, 3, 15)  # a Tuesday
 
 
 def record_batch(wh, entity, day, extracted, quarantined=0, status="succeeded"):
+    """A day's batch as ops.batch would hold it; every record stamped on the day itself."""
     window = Window.for_day(day)
     batch = load.open_batch(wh, entity.source, entity.name, window.start - timedelta(days=3), window.end)
     batch.extracted, batch.loaded, batch.quarantined = extracted, extracted - quarantined, quarantined
+    batch.day_records = extracted
     if status == "succeeded":
         with wh.begin() as conn:
             load.close_batch(conn, batch)
@@ -24,8 +28,10 @@ def record_batch(wh, entity, day, extracted, quarantined=0, status="succeeded"):
         load.fail_batch(wh, batch, RuntimeError("HTTP 503 from the source"))
 
 
-def daily_entities():
-    return [load.entity(step.entity) for steps in pipeline.SOURCE_STEPS.values() for step in steps]
+def history_of(wh, volume, days=21):
+    for entity in pipeline.daily_entities():
+        for back in range(days, 0, -1):
+            record_batch(wh, entity, DAY - timedelta(days=back), volume)
 
 
 @pytest.fixture
@@ -34,33 +40,145 @@ def res(warehouse):
         yield resources
 
 
+def gate_message(res, day=DAY) -> str:
+    with pytest.raises(pipeline.QualityGateFailed) as err:
+        pipeline.check_quality_gates(res, day)
+    return str(err.value)
+
+
 def test_gates_pass_on_a_normal_day(res):
-    for entity in daily_entities():
-        for back in range(10, 0, -1):
-            record_batch(res.warehouse, entity, DAY - timedelta(days=back), 100)
+    history_of(res.warehouse, 100)
+    for entity in pipeline.daily_entities():
         record_batch(res.warehouse, entity, DAY, 90, quarantined=2)
     pipeline.check_quality_gates(res, DAY)
 
 
 def test_gates_name_each_problem(res, monkeypatch):
     monkeypatch.setenv("QUARANTINE_MAX_SHARE", "0.05")
-    dossier, payment, *others = daily_entities()
-    for entity in daily_entities():
-        for back in range(10, 0, -1):
-            record_batch(res.warehouse, entity, DAY - timedelta(days=back), 100)
-    record_batch(res.warehouse, dossier, DAY, 100, quarantined=30)    # too much quarantined
-    record_batch(res.warehouse, payment, DAY, 0)                      # empty where there is normally data
+    dossier, payment, *others = pipeline.daily_entities()
+    history_of(res.warehouse, 100)
+    record_batch(res.warehouse, dossier, DAY, 100, quarantined=30)    # a real share
+    record_batch(res.warehouse, payment, DAY, 0)                      # silent on a normal Tuesday
     record_batch(res.warehouse, others[0], DAY, 5, status="failed")    # failed load
-    # others[1] has no batch for the day at all; others[2] is fine
-    record_batch(res.warehouse, others[2], DAY, 100)
-    with pytest.raises(pipeline.QualityGateFailed) as err:
-        pipeline.check_quality_gates(res, DAY)
-    message = str(err.value)
+    # others[1] has no batch for the day at all; others[2] is far above its usual volume
+    record_batch(res.warehouse, others[2], DAY, 5000)
+    message = gate_message(res)
     assert "onestop dossier" in message and "30 of 100 records quarantined" in message and "ops.quarantine" in message
-    assert "onestop payment" in message and "0 records, against a median of 100" in message
+    assert "onestop payment: no records stamped 2022-03-15 (Tuesday), against a median of 100 on the last 3 " \
+           "Tuesdays: the source may be down" in message
     assert f"{others[0].source} {others[0].name}" in message and "HTTP 503" in message
     assert f"no {others[1].source} {others[1].name} batch ends at" in message
-    assert f"{others[2].name} batch" not in message
+    assert f"{others[2].name} batch" in message and "5000 records stamped 2022-03-15" in message
+    with res.warehouse.begin() as conn:
+        status, text = conn.execute(sa.text("SELECT status, message FROM ops.day_run WHERE run_day = :d"),
+                                    {"d": DAY}).one()
+    assert status == "gate_failed" and text == message
+
+
+def test_quiet_days_publish(res):
+    """A day with a handful of records and one bad one, on entities that are always small: noise."""
+    history_of(res.warehouse, 4)
+    for entity in pipeline.daily_entities():
+        record_batch(res.warehouse, entity, DAY, 3, quarantined=1)
+    pipeline.check_quality_gates(res, DAY)
+    # a quiet Sunday after busy weekdays: judged against Sundays, not against the week
+    sunday = DAY + timedelta(days=5)
+    for entity in pipeline.daily_entities():
+        for back in range(27, 0, -1):
+            day = sunday - timedelta(days=back)
+            if day > DAY:
+                record_batch(res.warehouse, entity, day, 8 if day.weekday() == 6 else 200)
+        record_batch(res.warehouse, entity, sunday, 0)
+    pipeline.check_quality_gates(res, sunday)
+
+
+def test_a_systematic_failure_on_a_small_day_still_blocks(res):
+    history_of(res.warehouse, 8)
+    dossier, *others = pipeline.daily_entities()
+    record_batch(res.warehouse, dossier, DAY, 6, quarantined=6)  # every record malformed
+    for entity in others:
+        record_batch(res.warehouse, entity, DAY, 8)
+    assert "6 of 6 records quarantined (100.0% > QUARANTINE_MAX_SHARE" in gate_message(res)
+
+
+def _daily(res, day, pages_by_entity):
+    """The daily path for one day with the given records per entity (others: none)."""
+    for entity in pipeline.daily_entities():
+        spec = load.entity(entity.name, b"k")
+        window = Window(Window.for_day(day).start - timedelta(days=3), Window.for_day(day).end)
+        pipeline._load(res, spec, [pages_by_entity.get(entity.name, [])], window)
+    pipeline.check_quality_gates(res, day)
+    return pipeline.publish_indicators(res, day)
+
+
+def payment(tid, dossier, when):
+    return {"MaGiaoDich": tid, "MaHoSo": dossier, "SoTien": 50000, "HinhThucThanhToan": 2, "KenhThanhToan": "DVCQG",
+            "TrangThai": "DA_THANH_TOAN", "ThoiGianGD": when, "SoBienLai": None, "NgayCapNhat": when}
+
+
+def rows(res, sql, **params):
+    with res.warehouse.begin() as conn:
+        return conn.execute(sa.text(sql), params).all()
+
+
+def test_records_before_their_dossier_wait_then_load_or_become_orphans(res, monkeypatch):
+    monkeypatch.setenv("EXTRACT_LOOKBACK_DAYS", "2")
+    load_fixture(res.warehouse, [])
+    d1 = DAY - timedelta(days=1)
+    late = version("late-1", DEPT, "20220314090000", channel=2, status=2, received="20220314090000",
+                   due="20220320170000")
+    # day 1: a payment for a dossier that has not arrived, one for a dossier that never will
+    _daily(res, d1, {"dossier": [DOSSIERS[0]], "payment": [payment("p1", "late-1", "20220314100000"),
+                                                         payment("p2", "ghost", "20220314100000")]})
+    assert rows(res, "SELECT record_key FROM ops.pending ORDER BY 1") == [("p1",), ("p2",)]
+    assert rows(res, "SELECT count(*) FROM ops.quarantine")[0][0] == 0
+    # day 2: the dossier arrives (two days late); p1 is re-tried and loads, p2 still waits
+    _daily(res, DAY, {"dossier": [late]})
+    assert rows(res, "SELECT transaction_id FROM core.payment") == [("p1",)]
+    assert rows(res, "SELECT record_key FROM ops.pending") == [("p2",)]
+    # days 3 and 4: p2 outlives the look-back horizon and becomes an orphan, with that reason
+    _daily(res, DAY + timedelta(days=1), {})
+    assert rows(res, "SELECT record_key FROM ops.pending") == [("p2",)]
+    _daily(res, DAY + timedelta(days=2), {})
+    assert rows(res, "SELECT count(*) FROM ops.pending")[0][0] == 0
+    (key, reason), = rows(res, "SELECT record_key, failed_expectations FROM ops.quarantine")
+    assert key == "p2" and reason.startswith("orphan: its dossier is not in the warehouse 2 days after")
+
+
+def test_a_quarantined_record_is_resolved_by_a_later_valid_version(res):
+    load_fixture(res.warehouse, [])
+    bad = version("d9", COMM, "20220314080000", status=4, received="20220314080000", due="20220301170000")
+    bad["NgayHenTra"] = "20221399000000"  # an impossible date
+    _daily(res, DAY - timedelta(days=1), {"dossier": [bad]})
+    assert rows(res, "SELECT record_key, resolved_at FROM ops.quarantine") == [("d9", None)]
+    good = version("d9", COMM, "20220315080000", status=4, received="20220314080000", due="20220320170000")
+    _daily(res, DAY, {"dossier": [good]})
+    (key, resolved_batch, resolved_at), = rows(res, "SELECT record_key, resolved_batch_id, resolved_at "
+                                                    "FROM ops.quarantine")
+    assert key == "d9" and resolved_batch is not None and resolved_at is not None
+
+
+def test_late_data_restate_the_snapshots_they_change(res):
+    load_fixture(res.warehouse, [])
+    days = [DAY - timedelta(days=2), DAY - timedelta(days=1), DAY]
+    _daily(res, days[0], {"dossier": [DOSSIERS[0]]})
+    _daily(res, days[1], {})
+    before = rows(res, "SELECT numerator, denominator FROM mart.indicator_snapshot WHERE snapshot_date = :d AND "
+                       "period = 'day' AND agency_code = :a AND indicator_code = 'online_dossier_rate'",
+                  d=days[0], a=DEPT)
+    # a dossier received on the first day arrives two days late, online
+    late = version("late-2", DEPT, "20220313100000", channel=2, status=2, received="20220313100000",
+                   due="20220320170000")
+    _daily(res, days[2], {"dossier": [late]})
+    after = rows(res, "SELECT numerator, denominator FROM mart.indicator_snapshot WHERE snapshot_date = :d AND "
+                      "period = 'day' AND agency_code = :a AND indicator_code = 'online_dossier_rate'",
+                 d=days[0], a=DEPT)
+    assert before == [(0, 0)] and after == [(1, 1)]
+    (times, changed, run_day), = rows(res, "SELECT times_published, rows_changed_last, last_run_day "
+                                           "FROM ops.publication WHERE snapshot_date = :d", d=days[0])
+    assert times == 3 and changed > 0 and run_day == DAY
+    assert rows(res, "SELECT published_from, published_to, status FROM ops.day_run WHERE run_day = :d",
+                d=DAY) == [(days[0], DAY, "published")]
 
 
 def history(wh):
