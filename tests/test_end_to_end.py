@@ -94,6 +94,9 @@ def expected_indicators(base_url: str, day: date) -> dict[tuple[str, str, str], 
         status, received = d["TrangThaiHoSo"], ts(d["NgayTiepNhan"])
         due = ts(d["NgayHenTra"])
         supplements = len(d.get("DanhSachHoSoBoSung") or [])
+        request = (d.get("DanhSachHoSoBoSung") or [{}])[-1]  # the clock stops at the (latest) request
+        requested_late = bool(request.get("NgayYeuCau")) and \
+            ts(request["NgayYeuCau"]) > ts(request.get("NgayHenTraCu") or d["NgayHenTra"])
         if status in (9, 10):
             ended = ts(d["NgayKetThucXuLy"]) if d["NgayKetThucXuLy"] else ts(d["NgayTra"])
         elif status in (3, 8):
@@ -110,7 +113,7 @@ def expected_indicators(base_url: str, day: date) -> dict[tuple[str, str, str], 
                 resolved = not pd.isna(ended) and start <= ended < end
                 still_open = pd.isna(ended) and is_received and status != 7
                 if resolved or still_open:
-                    if supplements > 1:
+                    if supplements > 1 or requested_late:
                         good = 0
                     elif resolved:
                         good = int(pd.isna(due) or ended <= due)

@@ -35,6 +35,7 @@ The dossiers (as of the end of D), with what makes each one an edge:
            processing ended (refusal) on D without a due date: resolved on time
   COMM c1  P2 online, received D 10:00, open, due D 17:00: overdue at the end of D
   COMM c2  P2 NULL channel, received 04-20, waiting for a supplement (5) past due 04-30: on time
+           (requested 04-20, before its due date: the clock stopped then)
   COMM c3  P1 counter, received 04-25, open, due 05-20; paid by a PayGov transaction ('00') only
   COMM c4  P1 counter, received 01-15, returned 01-20 on time by post (delivery order); counter payment
   COMM c5  P2 online, received 05-02 (synced), processed D 22:00 after due 05-10: late; that last
@@ -110,7 +111,8 @@ CONFIGS = [
 
 def version(code, agency_code, proc, updated, *, channel=1, status=4, received=None, due=None, finished=None,
             returned=None, rejected=None, result=None, digitized=0, result_digitized=0, signed=0, paid=0,
-            supplements=0):
+            supplements=0, requests=None):
+    """`supplements` requests made at receipt, or the `requests` given (see `supplement_request`)."""
     fee = FEES[proc]
     return {"MaHoSo": code, "MaTTHC": proc, "DonViXuLy": agency_code, "KenhThucHien": channel,
             "TrangThaiHoSo": status, "NgayNopHoSo": received or updated, "NgayTiepNhan": received,
@@ -118,9 +120,14 @@ def version(code, agency_code, proc, updated, *, channel=1, status=4, received=N
             "HinhThucTraKetQua": result, "HoSoCoThanhPhanSoHoa": digitized, "KetQuaDuocSoHoa": result_digitized,
             "DuocKySo": signed, "DuocThanhToanTrucTuyen": paid,
             "DanhSachLePhi": [{"MaPhiLePhi": "LP", "TenPhiLePhi": "Lệ phí", "Gia": fee, "HinhThucThu": 1}] if fee else [],
-            "DanhSachHoSoBoSung": [{"NgayYeuCau": received}] * supplements,
+            "DanhSachHoSoBoSung": requests or [supplement_request(received, due)] * supplements,
             "ChuHoSo": {"HoVaTen": "Lò Thị Mai", "SoDinhDanh": "010301234567", "SoDienThoai": "0912345678",
                         "DiaChi": "Bảo Thắng"}, "NgayCapNhat": updated}
+
+
+def supplement_request(asked, due, supplied=None, new_due=None):
+    """A supplement request made at `asked` while `due` was the due date (NgayHenTraCu)."""
+    return {"NgayYeuCau": asked, "NgayBoSung": supplied, "NgayHenTraCu": due, "NgayHenTraMoi": new_due}
 
 
 V = version
@@ -299,7 +306,8 @@ def _date(value):
     return None if value is None else date.fromisoformat(value)
 
 
-def load_fixture(wh, province: str = "lao_cai") -> None:
+def load_reference_and_dossiers(wh, pages: list[list[dict]], province: str = "lao_cai"):
+    """Agencies, procedures, configuration, targets, and the dossier versions through the loader."""
     for name, records in (("agency", AGENCIES), ("procedure", PROCEDURES), ("service_config", CONFIGS)):
         with wh.begin() as conn:
             loaded = load.load_batch(wh, conn, load.entity(name), [records],
@@ -309,8 +317,13 @@ def load_fixture(wh, province: str = "lao_cai") -> None:
         targets.load_targets(wh, conn, province)
     batch = load.open_batch(wh, "onestop", "dossier", None, None)
     with wh.begin() as conn:
-        result = load.load_batch(wh, conn, load.entity("dossier", b"k"), [DOSSIERS[:9], DOSSIERS[9:]], batch)
+        result = load.load_batch(wh, conn, load.entity("dossier", b"k"), pages, batch)
         assert result.quarantined == 0
+
+
+def load_fixture(wh, province: str = "lao_cai") -> None:
+    load_reference_and_dossiers(wh, [DOSSIERS[:9], DOSSIERS[9:]], province)
+    with wh.begin() as conn:
         # The other sources' tables, written directly (their loaders are tested elsewhere).
         _insert(conn, "core.payment", ["transaction_id", "dossier_code", "amount", "method", "channel", "status",
                                        "transaction_at", "updated_at", "batch_id"],
@@ -465,3 +478,68 @@ def test_a_range_across_new_year_restarts_the_year_to_date(warehouse):
     assert ranged[date(2022, 1, 20)][(ROOT, "ytd", "online_dossier_rate")] == (0, 1)
     assert ranged[end][(ROOT, "ytd", "online_dossier_rate")] == (0, 2)
     assert ranged[end][(ROOT, "mtd", "online_dossier_rate")] == (0, 0)
+
+
+# Supplement requests: the clock stops at the request, not before. COMM, P2, counter; alone in the
+# warehouse (so COMM = DIST = ROOT), snapshot dates 05-04 .. 05-16.
+def _s(code, updated, status, received, due, requests=(), finished=None):
+    return V(code, COMM, P2, updated, status=status, received=received, due=due, finished=finished,
+             requests=list(requests))
+
+
+S1_REQ = supplement_request("20220504100000", "20220506170000")
+S1_DONE = supplement_request("20220504100000", "20220506170000", "20220510100000", "20220512170000")
+S2_REQ = supplement_request("20220505100000", "20220504170000")
+S2_DONE = supplement_request("20220505100000", "20220504170000", "20220509100000", "20220510170000")
+SUPPLEMENT_DOSSIERS = [
+    # s1 received 05-02, due 05-06; supplement requested 05-04 (before the due date) and supplied
+    #    05-10, due moved to 05-12; processed 05-11: on time throughout (waiting past 05-06 too)
+    _s("s1", "20220502090000", 2, "20220502090000", "20220506170000"),
+    _s("s1", "20220504100000", 5, "20220502090000", "20220506170000", [S1_REQ]),
+    _s("s1", "20220510100000", 4, "20220502090000", "20220512170000", [S1_DONE]),
+    _s("s1", "20220511150000", 9, "20220502090000", "20220512170000", [S1_DONE], finished="20220511150000"),
+    # s2 received 05-02, due 05-04 17:00; requested 05-05 (after the due date): late while waiting,
+    #    and after: supplied 05-09, due moved to 05-10 17:00, processed 05-10 09:00 before it: late
+    _s("s2", "20220502090000", 2, "20220502090000", "20220504170000"),
+    _s("s2", "20220505100000", 5, "20220502090000", "20220504170000", [S2_REQ]),
+    _s("s2", "20220509100000", 4, "20220502090000", "20220510170000", [S2_DONE]),
+    _s("s2", "20220510090000", 9, "20220502090000", "20220510170000", [S2_DONE], finished="20220510090000"),
+    # s3 received 05-03, due 05-06 17:00; requested at 05-06 17:00 exactly ("on or before"): on time,
+    #    still waiting on 05-16
+    _s("s3", "20220503090000", 2, "20220503090000", "20220506170000"),
+    _s("s3", "20220506170000", 5, "20220503090000", "20220506170000", [supplement_request("20220506170000", "20220506170000")]),
+    # s4 received 05-09, due 05-10 17:00 (overdue from the end of 05-10); requested 05-12: still late
+    _s("s4", "20220509090000", 2, "20220509090000", "20220510170000"),
+    _s("s4", "20220512090000", 5, "20220509090000", "20220510170000", [supplement_request("20220512090000", "20220510170000")]),
+]
+# date -> on_time_rate "numerator/denominator" for day and mtd (= qtd = ytd: everything is in May).
+# Before the rule stopped the clock at the request, s2 was on time from 05-05 (waiting) until
+# it ended: 05-05 3/3, 05-06 3/3, 05-09 4/4, 05-10 3/4, 05-11 day 2/3 mtd 3/4, 05-12 on mtd 3/4.
+SUPPLEMENT_EXPECTED = {
+    date(2022, 5, 4): "2/3 2/3",    # s1 waiting ✓, s2 open past its due date ✗, s3 ✓
+    date(2022, 5, 5): "2/3 2/3",    # s2 waiting, requested after its due date ✗
+    date(2022, 5, 6): "2/3 2/3",    # s3 requested at its due date ✓
+    date(2022, 5, 9): "3/4 3/4",    # s1 waiting past its first due date ✓; s2 supplied, new due 05-10 ✗; s4 ✓
+    date(2022, 5, 10): "2/4 2/4",   # s2 processed before its new due date ✗; s4 overdue ✗
+    date(2022, 5, 11): "2/3 2/4",   # s1 processed on time ✓, s3 ✓, s4 ✗ (mtd: + s2 ✗)
+    date(2022, 5, 12): "1/2 2/4",   # s4 waiting, requested after its due date ✗
+    date(2022, 5, 16): "1/2 2/4",
+}
+
+
+def test_on_time_stops_the_clock_at_the_supplement_request(warehouse):
+    load_reference_and_dossiers(warehouse, [SUPPLEMENT_DOSSIERS])
+    start, end = date(2022, 5, 4), date(2022, 5, 16)
+    with warehouse.begin() as conn:
+        indicators.publish_range(warehouse, start, end, "lao_cai", conn)
+        stored = dict(conn.exec_driver_sql(
+            "SELECT dossier_code, supplement_requested_at FROM core.dossier WHERE dossier_code = 's2'").all())
+        assert str(stored["s2"]) == "2022-05-05 10:00:00"
+        for day, text in SUPPLEMENT_EXPECTED.items():
+            got = warehouse_snapshot(conn, day)
+            day_pair, month_pair = text.split()
+            for period, pair in (("day", day_pair), ("mtd", month_pair), ("qtd", month_pair), ("ytd", month_pair)):
+                for agency_code in (COMM, DIST, ROOT):
+                    assert got[(agency_code, period, "on_time_rate")] == tuple(map(int, pair.split("/"))), \
+                        (day, period, agency_code)
+            assert_same(got, reference_snapshot(conn, day), f"reference {day}")

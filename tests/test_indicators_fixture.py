@@ -30,13 +30,15 @@ CONFIGS = [{"MaDonVi": c, "MaTTHC": "1.000001", "MucDo": "TOAN_TRINH", "CoThanhT
 
 
 def version(code, agency_code, updated, *, channel=1, status=4, received=None, due=None, finished=None,
-            supplements=0):
+            supplements=0, requested=None):
+    """`supplements` requests, made at `requested` (else at receipt) while `due` was the due date."""
     return {"MaHoSo": code, "MaTTHC": "1.000001", "DonViXuLy": agency_code, "KenhThucHien": channel,
             "TrangThaiHoSo": status, "NgayNopHoSo": received or updated, "NgayTiepNhan": received,
             "NgayHenTra": due, "NgayKetThucXuLy": finished, "NgayTra": None, "NgayTuChoi": None,
             "HinhThucTraKetQua": None, "HoSoCoThanhPhanSoHoa": 0, "KetQuaDuocSoHoa": 0, "DuocKySo": 0,
             "DuocThanhToanTrucTuyen": 0, "DanhSachLePhi": [],
-            "DanhSachHoSoBoSung": [{"NgayYeuCau": received}] * supplements,
+            "DanhSachHoSoBoSung": [{"NgayYeuCau": requested or received, "NgayBoSung": None, "NgayHenTraCu": due,
+                                    "NgayHenTraMoi": None}] * supplements,
             "ChuHoSo": {"HoVaTen": "Trần Thị Bình", "SoDinhDanh": "010203040506", "SoDienThoai": "0987654321",
                         "DiaChi": "Bảo Thắng"}, "NgayCapNhat": updated}
 
@@ -61,23 +63,27 @@ DOSSIERS = [
     version("d7", DEPT, "20220310080000", channel=2, status=2, received="20220310080000", due="20220314170000"),
     version("d7", DEPT, "20220316090000", channel=2, status=9, received="20220310080000", due="20220314170000",
             finished="20220316090000"),
-    # d8 COMM online, waiting for a supplement (status 5) past its due date: clock stopped, on time
+    # d8 COMM online, waiting for a supplement (status 5) past its due date, requested before it: the
+    # clock stopped at the request, on time (every period)
     version("d8", COMM, "20220225080000", channel=2, status=5, received="20220220080000", due="20220301170000",
-            supplements=1),
+            supplements=1, requested="20220225080000"),
+    # d9 COMM counter, waiting for a supplement requested 03-04, after its due date 03-03: late (every period)
+    version("d9", COMM, "20220304090000", channel=1, status=5, received="20220301080000", due="20220303170000",
+            supplements=1, requested="20220304090000"),
 ]
 
 # (agency, period) -> (numerator, denominator)
 EXPECTED_ONLINE = {
     (DEPT, "day"): (1, 1), (COMM, "day"): (0, 0), (DIST, "day"): (0, 0), (ROOT, "day"): (1, 1),
-    (DEPT, "mtd"): (2, 2), (COMM, "mtd"): (1, 2), (DIST, "mtd"): (1, 2), (ROOT, "mtd"): (3, 4),
-    (DEPT, "qtd"): (2, 2), (COMM, "qtd"): (2, 3), (DIST, "qtd"): (2, 5), (ROOT, "qtd"): (4, 7),
-    (DEPT, "ytd"): (2, 2), (COMM, "ytd"): (2, 3), (DIST, "ytd"): (2, 5), (ROOT, "ytd"): (4, 7),
+    (DEPT, "mtd"): (2, 2), (COMM, "mtd"): (1, 3), (DIST, "mtd"): (1, 3), (ROOT, "mtd"): (3, 5),
+    (DEPT, "qtd"): (2, 2), (COMM, "qtd"): (2, 4), (DIST, "qtd"): (2, 6), (ROOT, "qtd"): (4, 8),
+    (DEPT, "ytd"): (2, 2), (COMM, "ytd"): (2, 4), (DIST, "ytd"): (2, 6), (ROOT, "ytd"): (4, 8),
 }
 EXPECTED_ON_TIME = {
-    (DEPT, "day"): (1, 2), (COMM, "day"): (1, 2), (DIST, "day"): (2, 3), (ROOT, "day"): (3, 5),
-    (DEPT, "mtd"): (1, 2), (COMM, "mtd"): (1, 3), (DIST, "mtd"): (2, 4), (ROOT, "mtd"): (3, 6),
-    (DEPT, "qtd"): (1, 2), (COMM, "qtd"): (1, 3), (DIST, "qtd"): (2, 5), (ROOT, "qtd"): (3, 7),
-    (DEPT, "ytd"): (1, 2), (COMM, "ytd"): (1, 3), (DIST, "ytd"): (2, 5), (ROOT, "ytd"): (3, 7),
+    (DEPT, "day"): (1, 2), (COMM, "day"): (1, 3), (DIST, "day"): (2, 4), (ROOT, "day"): (3, 6),
+    (DEPT, "mtd"): (1, 2), (COMM, "mtd"): (1, 4), (DIST, "mtd"): (2, 5), (ROOT, "mtd"): (3, 7),
+    (DEPT, "qtd"): (1, 2), (COMM, "qtd"): (1, 4), (DIST, "qtd"): (2, 6), (ROOT, "qtd"): (3, 8),
+    (DEPT, "ytd"): (1, 2), (COMM, "ytd"): (1, 4), (DIST, "ytd"): (2, 6), (ROOT, "ytd"): (3, 8),
 }
 
 

@@ -151,7 +151,11 @@ def reference_snapshot(conn, day: date) -> dict[tuple[str, str, str], tuple[int,
                 add(d["agency_code"], period, "bcci_return_rate", by_post_out)
             still_open = ended is None and is_received and status != 7
             if resolved or still_open:
-                if d["supplement_count"] > 1:
+                # the clock stops at a supplement request: one made after the due date then in force is late
+                request_due = d["supplement_due_at"] or d["due_at"]
+                requested_late = d["supplement_requested_at"] is not None and request_due is not None \
+                    and d["supplement_requested_at"] > request_due
+                if d["supplement_count"] > 1 or requested_late:
                     good = False
                 elif resolved:
                     good = d["due_at"] is None or ended <= d["due_at"]

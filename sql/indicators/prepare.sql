@@ -134,6 +134,9 @@ WITH v AS (
         h.received_at,
         h.due_at,
         h.supplement_count,
+        -- the clock stops at a supplement request, not before: one made after the due date then in
+        -- force (NgayHenTraCu; NgayHenTra if absent) leaves the dossier late while it waits and after
+        COALESCE(h.supplement_requested_at > COALESCE(h.supplement_due_at, h.due_at), FALSE) AS requested_late,
         COALESCE(h.has_digitized_components, FALSE) AS has_digitized_components,
         COALESCE(h.result_digitized, FALSE) AS result_digitized,
         COALESCE(h.digitally_signed, FALSE) AS digitally_signed,
@@ -207,7 +210,8 @@ DROP TABLE IF EXISTS ind_ended;
 CREATE TEMPORARY TABLE ind_ended AS
 WITH v AS (
     SELECT dossier_code, agency_code, ended_at, ended_event, result_channel, result_digitized, digitally_signed,
-           (supplement_count <= 1 AND (due_at IS NULL OR ended_at <= due_at)) AS on_time, lo, hi
+           (supplement_count <= 1 AND NOT requested_late AND (due_at IS NULL OR ended_at <= due_at)) AS on_time,
+           lo, hi
     FROM ind_version
     WHERE ended_at IS NOT NULL
 ),
@@ -238,7 +242,7 @@ GROUP BY dossier_code, run, agency_code, ended_event, result_channel, result_dig
 DROP TABLE IF EXISTS ind_open;
 CREATE TEMPORARY TABLE ind_open AS
 WITH v AS (
-    SELECT dossier_code, agency_code, supplement_count > 1 AS late_by_supplements, status = 5 AS waiting,
+    SELECT dossier_code, agency_code, (supplement_count > 1 OR requested_late) AS late, status = 5 AS waiting,
            due_at, lo, hi
     FROM ind_version
     WHERE is_open
@@ -247,7 +251,7 @@ flagged AS (
     SELECT v.*,
            CASE WHEN LAG(v.hi) OVER w = v.lo - 1
                  AND LAG(v.agency_code) OVER w = v.agency_code
-                 AND LAG(v.late_by_supplements) OVER w = v.late_by_supplements
+                 AND LAG(v.late) OVER w = v.late
                  AND LAG(v.waiting) OVER w = v.waiting
                  AND LAG(v.due_at) OVER w IS NOT DISTINCT FROM v.due_at
                 THEN 0 ELSE 1 END AS starts
@@ -259,9 +263,9 @@ runs AS (
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
     FROM flagged f
 )
-SELECT dossier_code, run, agency_code, late_by_supplements, waiting, due_at, MIN(lo) AS lo, MAX(hi) AS hi
+SELECT dossier_code, run, agency_code, late, waiting, due_at, MIN(lo) AS lo, MAX(hi) AS hi
 FROM runs
-GROUP BY dossier_code, run, agency_code, late_by_supplements, waiting, due_at;
+GROUP BY dossier_code, run, agency_code, late, waiting, due_at;
 
 -- Service configuration rows valid on some date of the range, clipped to it, with the
 -- procedure's catalogue flags.

@@ -9,11 +9,13 @@ INSERT INTO core.dossier_history (
     dossier_code, updated_at, procedure_code, agency_code, channel, status,
     submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
     result_channel, has_digitized_components, result_digitized, digitally_signed,
-    paid_online, fee_amount, supplement_count, applicant_key, batch_id)
+    paid_online, fee_amount, supplement_count, applicant_key, batch_id,
+    supplement_requested_at, supplement_due_at)
 SELECT dossier_code, updated_at, procedure_code, agency_code, channel, status,
        submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
        result_channel, has_digitized_components, result_digitized, digitally_signed,
-       paid_online, fee_amount, supplement_count, applicant_key, batch_id
+       paid_online, fee_amount, supplement_count, applicant_key, batch_id,
+       supplement_requested_at, supplement_due_at
 FROM staging.dossier s
 WHERE batch_id = :batch_id
   AND NOT EXISTS (SELECT 1 FROM core.dossier_history h
