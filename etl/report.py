@@ -1,15 +1,13 @@
-"""A plain-text scorecard of a snapshot, for people (the demo prints it), and the read-only role
-through which BI tools query the mart on PostgreSQL."""
+"""A plain-text scorecard of a snapshot, for people (the demo prints it). The Excel workbook and
+the HTML dashboard are in etl/reports/."""
 from __future__ import annotations
 
-import os
-import re
 from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
 
-from etl.warehouse import Warehouse, split_statements, sql_file
+from etl.warehouse import Warehouse, sql_file
 
 
 def scorecard(wh: Warehouse, day: date, period: str = "ytd") -> pd.DataFrame:
@@ -73,41 +71,3 @@ def format_scorecard(frame: pd.DataFrame, day: date, period: str) -> str:
                 cells.append(f"{'' if r is None else _cell(r['value'], r['target'], r['meets_target']):<17}")
             lines.append(f"{name:<{width}}" + "".join(cells))
     return "\n".join(lines)
-
-
-# -- the BI tools' read-only role (PostgreSQL) ------------------------------------------------
-BI_ROLE_DEFAULT = "dvc_bi_reader"
-
-
-def bi_reader_role() -> str:
-    """The role's name: $DVC_BI_READER_ROLE, default dvc_bi_reader."""
-    name = os.environ.get("DVC_BI_READER_ROLE", BI_ROLE_DEFAULT)
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise ValueError(f"DVC_BI_READER_ROLE {name!r}: use lower-case letters, digits and _")
-    return name
-
-
-def ensure_bi_reader_role(wh: Warehouse) -> str | None:
-    """Create or update the read-only BI role (sql/reports/bi_reader_role.sql): SELECT on every
-    mart table and view, nothing on staging, core, ops. NOLOGIN unless $DVC_BI_READER_PASSWORD is
-    set (then LOGIN with that password). Idempotent; nothing to do on DuckDB (an embedded file has
-    no roles: give BI tools a read-only connection, e.g. duckdb.connect(path, read_only=True)).
-    Returns the role's name, or None on DuckDB."""
-    if wh.dialect != "postgresql":
-        return None
-    role = bi_reader_role()
-    script = sql_file("reports/bi_reader_role.sql").replace(BI_ROLE_DEFAULT, role)
-    password = os.environ.get("DVC_BI_READER_PASSWORD")
-    with wh.begin() as conn:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242002)")
-        for stmt in split_statements(script):
-            conn.exec_driver_sql(stmt.replace("%", "%%"))
-        if password:
-            from psycopg import sql
-
-            raw = conn.connection.driver_connection
-            text = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
-            conn.exec_driver_sql(text.as_string(raw).replace("%", "%%"))
-        else:
-            conn.exec_driver_sql(f"ALTER ROLE {role} NOLOGIN")
-    return role

@@ -89,6 +89,9 @@ class Warehouse:
                              {"f": path.name, "c": checksum, "t": datetime.now().replace(microsecond=0)})
                 applied_now.append(path.name)
             self._load_seed(conn, "indicators.csv", "mart.indicator", key=["indicator_code"])
+            from etl.reports.bi import after_migrate  # here: etl.reports imports this module
+
+            after_migrate(self.dialect, conn)  # indicator order, mart comments, BI role (PostgreSQL)
         if applied_now:
             log.info("applied migrations: %s", ", ".join(applied_now))
         return applied_now

@@ -1,0 +1,251 @@
+"""The HTML dashboard of a report date: one self-contained file (inline CSS and SVG drawn here, no
+script, no external resource), so it opens offline and can be mailed as it is."""
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from etl.reports.data import GROUPS, PERIOD_LABEL, PERIOD_LABEL_EN, ReportData, period_text
+
+CSS = """
+body{font-family:"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;margin:0;color:#1f2933;background:#f7f8fa}
+header{background:#0b4f8a;color:#fff;padding:14px 24px}header h1{margin:0;font-size:22px}
+header p{margin:4px 0 0;opacity:.9}main{padding:8px 24px 40px}
+h2{font-size:18px;border-bottom:2px solid #0b4f8a;padding-bottom:4px;margin-top:28px}
+.en{color:#6b7785;font-weight:normal;font-size:.85em}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}
+.card{background:#fff;border:1px solid #d9dee4;border-radius:6px;padding:8px}
+.card h3{font-size:13px;margin:0 0 4px;min-height:32px}
+.two{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+table{border-collapse:collapse;background:#fff;font-size:12px}
+th,td{border:1px solid #d9dee4;padding:3px 6px;text-align:right}th{background:#e8eef5}
+td.name,th.name{text-align:left}details{margin:6px 0;background:#fff;border:1px solid #d9dee4;border-radius:6px;padding:6px}
+summary{cursor:pointer;font-weight:600}.note{color:#52606d;font-size:12px}
+.legend span{display:inline-block;padding:2px 8px;margin-right:4px;font-size:12px}
+nav a{color:#fff;margin-right:14px}
+"""
+
+GOOD, BAD, NEUTRAL = "#1a7f37", "#c62828", "#607080"
+
+
+def _pct(v) -> str:
+    return "–" if v is None or pd.isna(v) else f"{100 * v:.1f}%"
+
+
+def gap_colour(value, target) -> str:
+    """Green above the target, red below it, stronger with the gap; grey without a target."""
+    if value is None or pd.isna(value):
+        return "#ffffff"
+    if target is None or pd.isna(target):
+        return "#e4e7eb"
+    gap = value - target
+    strength = min(abs(gap) / 0.3, 1.0)
+    if gap >= 0:
+        r, g, b = 230 - 140 * strength, 245 - 60 * strength, 230 - 140 * strength
+    else:
+        r, g, b = 255 - 40 * strength, 225 - 150 * strength, 225 - 150 * strength
+    return f"#{int(r):02x}{int(g):02x}{int(b):02x}"
+
+
+def line_chart(points: list[tuple[date, float | None]], target, day: date, width: int = 300,
+               height: int = 150) -> str:
+    """The ytd value from 1 January to the end of the report date's quarter, day by day, against the
+    target (dashed), y from 0 to 100 %."""
+    left, right, top, bottom = 34, 8, 8, 20
+    w, h = width - left - right, height - top - bottom
+    start = date(day.year, 1, 1)
+    last_month = (day.month - 1) // 3 * 3 + 3
+    end = date(day.year + 1, 1, 1) if last_month == 12 else date(day.year, last_month + 1, 1)
+    span = (end - start).days
+
+    def x(d: date) -> float:
+        return left + w * (d - start).days / span
+
+    def y(v: float) -> float:
+        return top + h * (1 - max(0.0, min(1.0, v)))
+
+    parts = [f'<svg class="chart trend" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">']
+    for v in (0, 0.5, 1):
+        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e4e7eb"/>'
+                     f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">{int(v * 100)}%</text>')
+    for m in range(1, last_month + 1, 1 if last_month <= 6 else 3):
+        d = date(day.year, m, 1)
+        parts.append(f'<text x="{x(d):.1f}" y="{height - 6}" font-size="10">T{m}</text>')
+    if target is not None and not pd.isna(target):
+        parts.append(f'<line class="target" x1="{left}" x2="{left + w}" y1="{y(target):.1f}" y2="{y(target):.1f}" '
+                     f'stroke="{BAD}" stroke-dasharray="4 3"><title>Chỉ tiêu {_pct(target)}</title></line>')
+    coords = [f"{x(d):.1f},{y(v):.1f}" for d, v in points if v is not None and not pd.isna(v)]
+    if coords:
+        parts.append(f'<polyline class="value" fill="none" stroke="#0b4f8a" stroke-width="2" '
+                     f'points="{" ".join(coords)}"/>')
+        last_d, last_v = next((d, v) for d, v in reversed(points) if v is not None and not pd.isna(v))
+        parts.append(f'<circle cx="{x(last_d):.1f}" cy="{y(last_v):.1f}" r="3" fill="#0b4f8a">'
+                     f'<title>{last_d:%d/%m/%Y}: {_pct(last_v)}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(rows: pd.DataFrame, width: int = 460) -> str:
+    """Ranked agencies: a bar per value, a tick at its target, green when met, red when not."""
+    name_w, bar_w, row_h = 190, width - 190 - 60, 18
+    height = row_h * len(rows) + 6
+    parts = [f'<svg class="chart ranking" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">']
+    for i, r in enumerate(rows.itertuples(index=False)):
+        y0 = 3 + i * row_h
+        colour = GOOD if bool(r.meets_target) else BAD
+        parts.append(f'<text x="{name_w - 4}" y="{y0 + 12}" font-size="11" text-anchor="end">'
+                     f'{int(r.rank_in_peers)}. {escape(r.agency_name[:30])}</text>'
+                     f'<rect x="{name_w}" y="{y0 + 2}" width="{bar_w * min(r.value, 1):.1f}" height="{row_h - 6}" '
+                     f'fill="{colour}"><title>{escape(r.agency_name)}: {_pct(r.value)} / chỉ tiêu {_pct(r.target)} '
+                     f'({int(r.numerator)}/{int(r.denominator)})</title></rect>'
+                     f'<line x1="{name_w + bar_w * min(r.target, 1):.1f}" x2="{name_w + bar_w * min(r.target, 1):.1f}" '
+                     f'y1="{y0}" y2="{y0 + row_h - 2}" stroke="#000" stroke-width="2"/>'
+                     f'<text x="{name_w + bar_w + 4}" y="{y0 + 12}" font-size="11">{_pct(r.value)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def heat_map(data: ReportData, figures: pd.DataFrame) -> str:
+    """Agencies (departments, then districts) x indicators, each cell coloured by its gap to target."""
+    codes = list(data.indicators["indicator_code"])
+    agencies = pd.concat([data.ordered_agencies(g) for g, _l, _t in GROUPS])
+    cell_w, cell_h, name_w, head_h = 44, 18, 230, 22
+    width, height = name_w + cell_w * len(codes) + 4, head_h + cell_h * len(agencies) + 4
+    index = {(r.agency_code, r.indicator_code): r for r in figures.itertuples(index=False)}
+    parts = [f'<svg class="chart heatmap" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">']
+    for j, code in enumerate(codes):
+        parts.append(f'<text x="{name_w + j * cell_w + cell_w / 2}" y="15" font-size="11" text-anchor="middle" '
+                     f'font-weight="bold">{j + 1}</text>')
+    for i, a in enumerate(agencies.itertuples(index=False)):
+        y0 = head_h + i * cell_h
+        parts.append(f'<text x="{name_w - 6}" y="{y0 + 13}" font-size="11" text-anchor="end">'
+                     f'{escape(a.name[:36])}</text>')
+        for j, code in enumerate(codes):
+            r = index.get((a.agency_code, code))
+            value, target = (None, None) if r is None else (r.value, r.target)
+            tip = (f"{a.name} — {data.indicators['name_vi'].iloc[j]}: {_pct(value)}"
+                   + ("" if target is None or pd.isna(target) else f" / chỉ tiêu {_pct(target)}")
+                   + ("" if r is None else f" ({int(r.numerator)}/{int(r.denominator)})"))
+            label = "" if value is None or pd.isna(value) else f"{100 * value:.0f}"
+            parts.append(f'<rect class="cell" x="{name_w + j * cell_w}" y="{y0}" width="{cell_w - 1}" '
+                         f'height="{cell_h - 1}" fill="{gap_colour(value, target)}"><title>{escape(tip)}</title></rect>'
+                         f'<text x="{name_w + j * cell_w + cell_w / 2}" y="{y0 + 13}" font-size="10" '
+                         f'text-anchor="middle">{label}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend(data: ReportData) -> str:
+    items = "".join(f"<li>{escape(r.name_vi)} <span class='en'>· {escape(r.name_en)}</span></li>"
+                    for r in data.indicators.itertuples(index=False))
+    return f"<ol class='note'>{items}</ol>"
+
+
+def _trend_section(data: ReportData) -> str:
+    ytd = data.trend[data.trend["period"] == "ytd"]
+    cards = []
+    for r in data.indicators.itertuples(index=False):
+        rows = ytd[ytd["indicator_code"] == r.indicator_code]
+        points = list(zip(rows["snapshot_date"], rows["value"]))
+        target = rows["target"].iloc[-1] if len(rows) else None
+        last = rows["value"].iloc[-1] if len(rows) else None
+        cards.append(f"<div class='card'><h3>{escape(r.name_vi)}<br><span class='en'>{escape(r.name_en)}</span></h3>"
+                     f"{line_chart(points, target, data.day)}"
+                     f"<div class='note'>{data.day:%d/%m/%Y}: <b>{_pct(last)}</b>"
+                     f"{'' if target is None or pd.isna(target) else f' · chỉ tiêu {_pct(target)}'}</div></div>")
+    return ("<h2 id='trend'>Diễn biến toàn tỉnh so với chỉ tiêu <span class='en'>· Province trend against target "
+            "(year to date, day by day)</span></h2><div class='grid'>" + "".join(cards) + "</div>")
+
+
+def _ranking_section(data: ReportData, figures: pd.DataFrame) -> str:
+    ranked = figures[figures["rankable"].fillna(False).astype(bool) & figures["value"].notna()
+                     & figures["target"].notna()]
+    blocks = []
+    for r in data.indicators.itertuples(index=False):
+        cols = []
+        for group, label, title in GROUPS:
+            peers = ranked[(ranked["indicator_code"] == r.indicator_code) & (ranked["peer_group"] == group)]
+            peers = peers.assign(gap=peers["value"] - peers["target"]).sort_values(["gap", "agency_code"],
+                                                                                    ascending=[False, True])
+            peers = peers.assign(rank_in_peers=peers["gap"].rank(method="min", ascending=False))
+            small = figures[(figures["indicator_code"] == r.indicator_code) & (figures["peer_group"] == group)
+                            & ~figures["rankable"].fillna(False).astype(bool)]
+            body = bar_chart(peers) if len(peers) else "<p class='note'>Không có đơn vị đủ điều kiện xếp hạng.</p>"
+            cols.append(f"<div><h4>{escape(title)} <span class='en'>· {'departments' if group == 'department' else 'districts'}"
+                        f"</span></h4>{body}<p class='note'>{len(small)} đơn vị có mẫu số dưới "
+                        f"{data.min_denominator:g} không xếp hạng.</p></div>")
+        if any("<svg" in c for c in cols):
+            blocks.append(f"<details class='rank'{' open' if not blocks else ''} data-indicator='{r.indicator_code}'><summary>{escape(r.name_vi)} "
+                          f"<span class='en'>· {escape(r.name_en)}</span></summary><div class='two'>"
+                          + "".join(cols) + "</div></details>")
+    return ("<h2 id='ranking'>Xếp hạng so với chỉ tiêu: sở, ban, ngành và huyện xếp riêng "
+            "<span class='en'>· Ranking against target, departments and districts apart</span></h2>"
+            f"<p class='note'>Chỉ xếp hạng đơn vị có chỉ tiêu và mẫu số từ {data.min_denominator:g} trở lên "
+            "(hồ sơ hoặc dịch vụ); vạch đen là chỉ tiêu.</p>" + "".join(blocks))
+
+
+def _drill_section(data: ReportData, figures: pd.DataFrame) -> str:
+    codes = list(data.indicators["indicator_code"])
+    index = {(r.agency_code, r.indicator_code): r for r in figures.itertuples(index=False)}
+
+    def row(code: str, name: str, cls: str = "") -> str:
+        cells = []
+        for ind in codes:
+            r = index.get((code, ind))
+            value, target = (None, None) if r is None else (r.value, r.target)
+            tip = "" if r is None else f"{int(r.numerator)}/{int(r.denominator)}"
+            cells.append(f"<td style='background:{gap_colour(value, target)}' title='{tip}'>{_pct(value)}</td>")
+        return f"<tr class='{cls}'><td class='name'>{escape(name)}</td>{''.join(cells)}</tr>"
+
+    head = "<tr><th class='name'>Đơn vị</th>" + "".join(f"<th>{i}</th>" for i in range(1, len(codes) + 1)) + "</tr>"
+    root = data.agencies[data.agencies["peer_group"] == "province"]
+    province = "".join(row(a.agency_code, a.name, "province") for a in root.itertuples(index=False))
+    districts = []
+    for d in data.ordered_agencies("district").itertuples(index=False):
+        communes = "".join(row(c.agency_code, c.name, "commune") for c in data.communes_of(d.agency_code).itertuples(
+            index=False))
+        districts.append(f"<details class='district' id='d-{escape(d.agency_code)}'><summary>{escape(d.name)}</summary>"
+                         f"<table>{head}{row(d.agency_code, d.name + ' (gồm các xã)', 'district')}{communes}</table>"
+                         "</details>")
+    links = " · ".join(f"<a href='#d-{escape(d.agency_code)}'>{escape(d.name)}</a>"
+                       for d in data.ordered_agencies("district").itertuples(index=False))
+    return ("<h2 id='drill'>Từ tỉnh đến huyện và xã <span class='en'>· Drill down: province, district, communes"
+            f"</span></h2><table>{head}{province}</table><p class='note'>{links}</p>" + "".join(districts))
+
+
+def render(data: ReportData) -> str:
+    figures = data.figures(data.period)
+    period = f"{PERIOD_LABEL[data.period]} ({period_text(data.day, data.period)})"
+    fresh = "; ".join(f"{r.source}.{r.entity}: {r.loaded_until if pd.notna(r.loaded_until) else '–'}"
+                      for r in data.freshness.itertuples(index=False) if pd.notna(r.loaded_until))
+    body = [
+        "<header><h1>Chỉ số dịch vụ công trực tuyến — " + escape(data.province_name) + "</h1>",
+        f"<p>Ngày báo cáo {data.day:%d/%m/%Y} · {escape(period)} <span class='en'>· {PERIOD_LABEL_EN[data.period]}"
+        "</span></p><nav><a href='#trend'>Diễn biến</a><a href='#ranking'>Xếp hạng</a><a href='#heatmap'>Bản đồ nhiệt"
+        "</a><a href='#drill'>Huyện, xã</a></nav></header><main>",
+        _trend_section(data),
+        _ranking_section(data, figures),
+        "<h2 id='heatmap'>Bản đồ nhiệt: chênh lệch so với chỉ tiêu <span class='en'>· Heat map: gap to target"
+        "</span></h2><p class='legend'><span style='background:" + gap_colour(1, 0.7) + "'>vượt chỉ tiêu</span>"
+        "<span style='background:" + gap_colour(0.4, 0.7) + "'>chưa đạt</span><span style='background:#e4e7eb'>"
+        "không có chỉ tiêu</span><span style='background:#fff;border:1px solid #ccc'>không phát sinh</span> "
+        "(số trong ô: tỷ lệ %)</p>" + heat_map(data, figures) + _legend(data),
+        _drill_section(data, figures),
+        f"<p class='note'>Lập lúc {data.generated_at:%H:%M %d/%m/%Y} từ mart.indicator_snapshot. "
+        f"Dữ liệu đã tải đến: {escape(fresh)}.</p></main>",
+    ]
+    return ("<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
+            f"<title>Chỉ số DVCTT {data.day:%d/%m/%Y}</title><style>{CSS}</style></head><body>"
+            + "".join(body) + "</body></html>")
+
+
+def write_dashboard(data: ReportData, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(data), encoding="utf-8")
+    return path
