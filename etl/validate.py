@@ -1,9 +1,14 @@
 """Great Expectations 1.x validation of a batch against a suite kept in expectations/, through a
-checkpoint that also writes the results as Data Docs (HTML, under var/data_docs by default).
+checkpoint built once per process and reused for every batch.
 
 Rows that fail any expectation are split off with the list of what they failed (they go
 to ops.quarantine); the rest loads. A suite whose expectation itself errors is a bug in
 the suite, not in the data, and stops the run.
+
+Every validation result is stored as JSON under <DATA_DOCS_DIR>/results, so results of earlier
+processes (and of other Airflow tasks) survive; `build_data_docs()`, called once at the end of
+a run, renders the pages of the results that have none yet and the index (rendering after every
+batch cost more than validating).
 """
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -46,6 +53,8 @@ def load_suite_config(name: str) -> dict:
 
 DOCS_SITE = "pipeline"
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
+# The index reads every result it lists (~10 ms each): it lists the latest ones; older pages stay.
+INDEX_LIMIT = 100
 
 
 def data_docs_dir() -> str:
@@ -53,43 +62,138 @@ def data_docs_dir() -> str:
     return os.environ.get("DATA_DOCS_DIR", str(ROOT / "var" / "data_docs"))
 
 
-@lru_cache(maxsize=1)
-def _context():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+def data_docs_keep_days() -> int:
+    """DATA_DOCS_KEEP_DAYS: validation results (and their pages) older than this are deleted."""
+    value = os.environ.get("DATA_DOCS_KEEP_DAYS") or "90"
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"DATA_DOCS_KEEP_DAYS must be a whole number of days, not {value!r}") from None
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    if data_docs_dir():
-        context.add_data_docs_site(site_name=DOCS_SITE, site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": data_docs_dir()},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
-    return context
+
+def _results_dir(docs: str) -> Path:
+    return Path(docs) / "results"
+
+
+def _context():
+    return _context_for(data_docs_dir())
 
 
 @lru_cache(maxsize=None)
-def _checkpoint(name: str):
-    """The suite of expectations/<name>.json, run by a checkpoint that also updates the Data Docs."""
+def _context_for(docs: str):
+    """One ephemeral context per process (and Data Docs directory); with Data Docs on, its
+    validation results go to files."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(),
+                               progress_bars=ProgressBarsConfig(globally=False))
+    if docs:
+        config.stores[config.validation_results_store_name] = {
+            "class_name": "ValidationResultsStore",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(_results_dir(docs).resolve())}}
+        config.data_docs_sites = {DOCS_SITE: {
+            "class_name": "SiteBuilder", "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(Path(docs).resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
+                                   "validation_results_limit": INDEX_LIMIT},
+            # Pages for every result (the index's limit would apply to them too); no profiling.
+            "site_section_builders": {"validations": {"validation_results_limit": None}, "profiling": "None"}}}
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _suite(name: str):
+    return _suite_in(name, data_docs_dir())
+
+
+@lru_cache(maxsize=None)
+def _suite_in(name: str, docs: str):
+    import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    context = _context()
     config = load_suite_config(name)
-    suite = context.suites.add(gx.ExpectationSuite(name=config["name"], meta=config.get("meta", {})))
+    suite = _context_for(docs).suites.add(gx.ExpectationSuite(name=config["name"], meta=config.get("meta", {})))
     for exp in config["expectations"]:
         suite.add_expectation_configuration(ExpectationConfiguration(
             type=exp["type"], kwargs=exp["kwargs"], meta=exp.get("meta")))
     suite.save()
+    return suite
+
+
+def _checkpoint(name: str):
+    return _checkpoint_in(name, data_docs_dir())
+
+
+@lru_cache(maxsize=None)
+def _checkpoint_in(name: str, docs: str):
+    """The suite of expectations/<name>.json and the checkpoint that runs it, built once and reused
+    (no actions: the results store keeps what the Data Docs need)."""
+    import great_expectations as gx
+
+    context = _context_for(docs)
     batch_definition = (context.data_sources.add_pandas(f"pipeline_{name}")
                         .add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch"))
     definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
-    actions = [UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])] if data_docs_dir() else []
+        gx.ValidationDefinition(name=name, data=batch_definition, suite=_suite_in(name, docs)))
     return context.checkpoints.add(gx.Checkpoint(
-        name=name, validation_definitions=[definition], actions=actions, result_format=RESULT_FORMAT))
+        name=name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT))
+
+
+def _prune_results(results: Path, keep_days: int) -> int:
+    """Delete stored results older than `keep_days` (their pages go with the next index build).
+    Keys are suite/run_name/run_time/batch: the run time is the third part from the end."""
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=keep_days)).strftime("%Y%m%dT%H%M%S")
+    removed = 0
+    for path in results.rglob("*.json"):
+        if path.parent.name[:15] < cutoff:
+            path.unlink()
+            removed += 1
+    for directory in sorted((d for d in results.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+        if not any(directory.iterdir()):
+            directory.rmdir()
+    return removed
+
+
+def build_data_docs() -> str | None:
+    """Render the pages of every stored validation result that has none yet (whichever process
+    validated it), of the suites that changed, and the index; prune results older than
+    DATA_DOCS_KEEP_DAYS. Call once at the end of a run. Returns the index page, or None when Data
+    Docs are off or nothing changed (then Great Expectations is not even imported)."""
+    docs = data_docs_dir()
+    if not docs:
+        return None
+    site, results = Path(docs), _results_dir(docs)
+    pruned = _prune_results(results, data_docs_keep_days()) if results.exists() else 0
+    new_results = [path.relative_to(results).with_suffix("") for path in results.rglob("*.json")
+                   if not (site / "validations" / path.relative_to(results).with_suffix(".html")).exists()]
+    suites = [path.stem for path in sorted(EXPECTATIONS_DIR.glob("*.json"))]
+    changed_suites = [name for name in suites if not (site / "expectations" / f"{name}.html").exists()
+                      or (site / "expectations" / f"{name}.html").stat().st_mtime
+                      < (EXPECTATIONS_DIR / f"{name}.json").stat().st_mtime]
+    if not new_results and not pruned and not changed_suites:
+        return None
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    for name in suites:
+        _suite(name)  # the index drops the pages of suites the context does not know
+    keys = [ValidationResultIdentifier.from_tuple(key.parts) for key in new_results]
+    keys += [ExpectationSuiteIdentifier(name=name) for name in changed_suites]
+    # No identifiers would mean "every page": after a prune alone, re-render one suite's page.
+    keys = keys or [ExpectationSuiteIdentifier(name=suites[0])]
+    urls = _context().build_data_docs(site_names=[DOCS_SITE], resource_identifiers=keys)
+    log.info("Data Docs: %d new validation pages, %d old results pruned: %s", len(new_results), pruned,
+             urls[DOCS_SITE])
+    return urls[DOCS_SITE]
 
 
 def _label(config) -> str:
@@ -102,14 +206,14 @@ def _label(config) -> str:
 def validate(frame: pd.DataFrame, suite_name: str, parameters: dict | None = None,
              run_name: str | None = None) -> Outcome:
     """Validate `frame` (which must carry a unique `_row` column) against the named suite;
-    `run_name` (e.g. the batch) names the run in the Data Docs."""
+    `run_name` (e.g. "2022-01-05 onestop dossier batch 123") names the run in the Data Docs."""
     if frame.empty:
         return Outcome(suite_name, frame, frame.assign(failed_expectations=pd.Series(dtype="string")))
     from great_expectations.core.run_identifier import RunIdentifier
 
     checkpoint = _checkpoint(suite_name)
     run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {},
-                         run_id=RunIdentifier(run_name=run_name or suite_name))
+                         run_id=RunIdentifier(run_name=(run_name or suite_name).replace("/", "-")))
     result = next(iter(run.run_results.values()))
     failures: dict[int, list[str]] = {}
     details = []
