@@ -48,16 +48,16 @@ def load_reference(**context):
 def load_step(system: str, step: str, emits: bool, **context):
     """One extraction step of a source system for each day of the run, in order."""
     from dags.dvc_common import resources, run_days
-    from etl import pipeline
+    from etl import pipeline, validate
 
     days = run_days(context)
     results = []
     with resources() as res:
         for day in days:
             batch = getattr(pipeline, step)(res, day)
-            results.append({"day": str(day), "batch_id": getattr(batch, "batch_id", None),
-                            "extracted": getattr(batch, "extracted", None),
-                            "quarantined": getattr(batch, "quarantined", None)})
+            results.append({"day": str(day), "batch_id": batch.batch_id, "extracted": batch.extracted,
+                            "quarantined": batch.quarantined, "waiting": batch.pending})
+    validate.build_data_docs()
     if emits:  # the group's last step: the system's data for these days has landed
         context["outlet_events"][source_asset(system)].extra = {"days": [str(d) for d in days]}
     return results

@@ -70,6 +70,11 @@ def quarantine_max_share() -> float:
     return float(os.environ.get("QUARANTINE_MAX_SHARE") or 0.05)
 
 
+def source_max_attempts() -> int:
+    """Attempts per source request before a day's load fails (retries back off, honour Retry-After)."""
+    return int(os.environ.get("SOURCE_MAX_ATTEMPTS") or 8)
+
+
 def quarantine_min_count() -> int:
     """Quality gate: a quarantine share is judged only from this many quarantined records on (a quiet
     day's one bad record out of three is not a 33 % problem)."""

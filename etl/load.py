@@ -274,16 +274,19 @@ def _chunk_stream(conn: Connection, spec: Entity, batch: BatchResult,
         yield records, False
 
 
-def _note_stamps(spec: Entity, batch: BatchResult, extracted: pd.DataFrame, valid: pd.DataFrame) -> None:
-    if not spec.stamps:
-        return
-    if batch.day is not None:
+def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame) -> None:
+    if spec.stamps and batch.day is not None:
         start = datetime.combine(batch.day, time())
         stamp = extracted[spec.stamps[0]]
         batch.day_records += int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
-    earliest = valid[list(spec.stamps)].min().min() if not valid.empty else None
-    if earliest is not None and not pd.isna(earliest):
-        earliest = earliest.to_pydatetime()
+
+
+def _note_change(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult, valid: pd.DataFrame) -> None:
+    """Lower batch.changed_from to the earliest event time among the rows that change the warehouse."""
+    if not spec.stamps:
+        return
+    earliest = wh.earliest_change(conn, valid[spec.columns], spec.table, spec.key, spec.stamps)
+    if earliest is not None:
         batch.changed_from = earliest if batch.changed_from is None else min(batch.changed_from, earliest)
 
 
@@ -304,7 +307,8 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
             batch.retried += len(frame)
         else:
             batch.extracted += len(frame)
-        outcome = validate(frame, spec.name, parameters, run_name=f"batch-{batch.batch_id}")
+        outcome = validate(frame, spec.name, parameters,
+                           run_name=f"{batch.day or 'reference'}_{batch.source}_{batch.entity}_batch-{batch.batch_id}")
         tally.add(outcome)
         rejected = outcome.rejected
         if waits_possible:
@@ -312,7 +316,9 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
             hold_pending(wh, conn, rejected[waiting], batch, spec.record_key)
             rejected = rejected[~waiting]
         batch.quarantined += quarantine(wh, conn, rejected, batch, spec.record_key)
-        _note_stamps(spec, batch, frame if not retried else frame.iloc[:0], outcome.valid)
+        if not retried:
+            _count_day_records(spec, batch, frame)
+        _note_change(wh, conn, spec, batch, outcome.valid)
         resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
         valid = outcome.valid[spec.columns].assign(batch_id=batch.batch_id)
         if spec.merge_sql:  # one row per key: the merge inserts each once

@@ -13,7 +13,6 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl.config import ROOT, warehouse_url
+from etl.timeutil import local_now
 
 log = logging.getLogger(__name__)
 SQL_DIR = ROOT / "sql"
@@ -63,13 +63,18 @@ class Warehouse:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def lock(self, conn: Connection, name: str) -> None:
+        """Serialize transactions that take the same named lock (PostgreSQL: an advisory lock held to the
+        end of the transaction; DuckDB has one writing process anyway)."""
+        if self.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": f"dvc:{name}"})
+
     # -- schema -------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply sql/migrations/*.sql in order, each once; reload the seed tables. Idempotent."""
         applied_now = []
         with self.begin() as conn:
-            if self.dialect == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            self.lock(conn, "migrate")
             conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS ops")
             conn.exec_driver_sql(
                 "CREATE TABLE IF NOT EXISTS ops.schema_migration ("
@@ -86,7 +91,7 @@ class Warehouse:
                     # exec_driver_sql hands psycopg a parameter dict: a literal % must be doubled.
                     conn.exec_driver_sql(stmt.replace("%", "%%") if self.dialect == "postgresql" else stmt)
                 conn.execute(sa.text("INSERT INTO ops.schema_migration VALUES (:f, :c, :t)"),
-                             {"f": path.name, "c": checksum, "t": datetime.now().replace(microsecond=0)})
+                             {"f": path.name, "c": checksum, "t": local_now()})
                 applied_now.append(path.name)
             self._load_seed(conn, "indicators.csv", "mart.indicator", key=["indicator_code"])
             from etl.reports.bi import after_migrate  # here: etl.reports imports this module
@@ -125,9 +130,10 @@ class Warehouse:
         return len(frame)
 
     def upsert_frame(self, conn: Connection, frame: pd.DataFrame, table: str, key: list[str],
-                     newer: str | None = None) -> int:
+                     newer: str | None = None, insert_only: tuple[str, ...] | list[str] = ()) -> int:
         """Insert or replace rows by key, in bulk. With `newer`, an existing row is replaced only by
-        one whose `newer` column is later (so replays and late batches never regress a row)."""
+        one whose `newer` column is later (so replays and late batches never regress a row).
+        Columns in `insert_only` keep the value of the row's first insert."""
         if frame.empty:
             return 0
         if newer:
@@ -138,7 +144,7 @@ class Warehouse:
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {tmp} AS SELECT * FROM {table} WHERE 1 = 0")
         self.bulk_insert(conn, frame, tmp)
         cols = list(frame.columns)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key and c not in insert_only)
         conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
         if newer and updates:
             conflict += f" WHERE excluded.{newer} > {table}.{newer}"
@@ -148,11 +154,37 @@ class Warehouse:
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return len(frame)
 
+    def earliest_change(self, conn: Connection, frame: pd.DataFrame, table: str, key: list[str],
+                        stamps: tuple[str, ...]):
+        """The earliest of `stamps` among the frame's rows that are new to `table` or differ from its stored
+        row with the same key (a re-read of unchanged records changes nothing); None when none."""
+        if frame.empty:
+            return None
+        tmp, cols = "_change_tmp", list(frame.columns)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {tmp} AS SELECT {', '.join(cols)} FROM {table} WHERE 1 = 0")
+        self.bulk_insert(conn, frame, tmp)
+        same = " AND ".join([f"c.{col} = t.{col}" for col in key]
+                            + [f"c.{col} IS NOT DISTINCT FROM t.{col}" for col in cols if col not in key])
+        firsts = ", ".join(f"min(t.{col})" for col in stamps)
+        earliest = conn.exec_driver_sql(
+            f"SELECT {firsts} FROM {tmp} t WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE {same})").one()
+        conn.exec_driver_sql(f"DROP TABLE {tmp}")
+        found = [v for v in earliest if v is not None]
+        return min(found) if found else None
+
     def run_script(self, conn: Connection, relpath: str, params: dict | None = None) -> None:
         """Run every statement of a SQL file with the same bound parameters."""
         for stmt in split_statements(sql_file(relpath)):
             names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
             conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
+
+    def analyze(self, conn: Connection, *tables: str) -> None:
+        """Statistics for tables just filled. PostgreSQL plans temporary tables without them (autovacuum
+        never sees them) and guesses badly with millions of rows; DuckDB keeps its own up to date."""
+        if self.dialect == "postgresql":
+            for table in tables:
+                conn.exec_driver_sql(f"ANALYZE {table}")
 
     def next_batch_id(self, conn: Connection) -> int:
         return int(conn.exec_driver_sql("SELECT nextval('ops.batch_id_seq')").scalar())
@@ -163,11 +195,31 @@ def _to_csv(frame: pd.DataFrame, buf: io.StringIO) -> None:
                  date_format="%Y-%m-%d %H:%M:%S")
 
 
+class WarehouseConfigError(ValueError):
+    """WAREHOUSE_URL cannot name a warehouse."""
+
+
+# What a URL may start with, and the SQLAlchemy driver each means.
+_SCHEMES = {"duckdb": "duckdb", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+            "postgresql+psycopg": "postgresql+psycopg"}
+
+
+def normalize_url(url: str) -> str:
+    """WAREHOUSE_URL as SQLAlchemy needs it: `postgres://` and `postgresql://` (as Airflow connections
+    and most tools write them) use psycopg 3; anything but DuckDB or PostgreSQL is refused."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in _SCHEMES:
+        raise WarehouseConfigError(
+            f"WAREHOUSE_URL {sa.engine.make_url(url).render_as_string(hide_password=True) if sep else url!r}: "
+            f"unknown scheme {scheme + '://' if sep else '(none)'}; use duckdb:///path/to/file.duckdb or "
+            "postgresql://user:password@host:5432/database")
+    return f"{_SCHEMES[scheme.lower()]}://{rest}"
+
+
 def _create_engine(url: str) -> Engine:
+    url = normalize_url(url)
     if url.startswith("duckdb:///"):
         path = url[len("duckdb:///"):]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return sa.create_engine(url, future=True, pool_pre_ping=url.startswith("postgresql"))

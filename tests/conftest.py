@@ -118,3 +118,40 @@ def source_env(simulator, monkeypatch):
     for name in ("ONESTOP_URL", "NDXP_URL", "VNPOST_URL"):
         monkeypatch.setenv(name, simulator)
     return simulator
+
+
+@pytest.fixture(scope="module")
+def pg_database(postgres_server):
+    """A factory of fresh PostgreSQL databases for a module's fixtures; dropped after the module."""
+    made = []
+
+    def make() -> str:
+        name, url = _create_pg_database(postgres_server)
+        made.append(name)
+        return url
+
+    yield make
+    for name in made:
+        _drop_pg_database(postgres_server, name)
+
+
+def _run_etl(*args: str, base_url: str | None = None, env: dict | None = None, check: bool = True):
+    """`python -m etl ...` as an operator runs it, in a subprocess, output captured; with `base_url`,
+    every source points at that simulator. Data Docs are off (tested on their own)."""
+    import subprocess
+    import sys
+
+    proc_env = {**os.environ, "PYTHONPATH": str(ROOT), "DATA_DOCS_DIR": "", **(env or {})}
+    if base_url:
+        proc_env.update(ONESTOP_URL=base_url, NDXP_URL=base_url, VNPOST_URL=base_url)
+    result = subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, env=proc_env, capture_output=True,
+                            text=True, timeout=1500)
+    if check and result.returncode != 0:
+        raise AssertionError(f"python -m etl {' '.join(args)} exited {result.returncode}:\n"
+                             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def etl_cli():
+    return _run_etl
