@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import pipeline  # noqa: E402
+from etl import feeds, pipeline  # noqa: E402
 from etl.timeutil import Window  # noqa: E402
 from mocks.testing import run_simulator  # noqa: E402
 
@@ -61,7 +61,7 @@ def main() -> None:
             start = first
             while start < last:
                 window = Window(start, min(last, start + timedelta(days=args.window_days)))
-                for name in [step.entity for steps in pipeline.SOURCE_STEPS.values() for step in steps]:
+                for name in [feed.name for feed in feeds.daily_feeds()]:
                     batch = pipeline.load_window(res, name, window)
                     totals[name] = totals.get(name, 0) + batch.extracted
                     print(f"{window} {name}: {batch.extracted:,} extracted, {batch.quarantined:,} quarantined; "

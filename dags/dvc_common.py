@@ -1,20 +1,16 @@
-"""What the DVC DAGs share: schedule, defaults, assets, pools, the source registry, run windows.
+"""What the DVC DAGs share: schedule, defaults, assets, run windows.
 
 Not a DAG file (listed in .airflowignore). It is imported at parse time by every DAG file, so it
-imports nothing heavy: no pandas, no Great Expectations, not etl.pipeline. The registry of source
-steps (etl.pipeline.SOURCE_STEPS) is read from the source text of etl/pipeline.py with `ast`;
-the steps themselves are imported only inside the tasks.
+imports nothing heavy: no pandas, no Great Expectations, not etl.pipeline (the tasks import it).
+The source systems and their feeds come from etl.feeds, which imports nothing heavy either.
 """
 from __future__ import annotations
 
-import ast
 import contextlib
-import importlib.util
 import logging
 import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,53 +74,6 @@ def source_asset(system: str) -> Asset:
     """Updated when every load step of one source system has landed a day in the warehouse.
     Its events carry {"days": ["YYYY-MM-DD", ...]}: the local days that landed."""
     return Asset(name=f"dvc_loads_{system}", uri=f"dvc://warehouse/loads/{system}", group="dvc")
-
-
-def pool_name(system: str) -> str:
-    """One pool per source system (airflow/pools.json): a backfill never hammers a source."""
-    return f"source_{system}"
-
-
-# -- the source registry -------------------------------------------------------------------
-def _pipeline_path() -> Path:
-    spec = importlib.util.find_spec("etl")  # finds the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the etl package is not importable: put the project root on PYTHONPATH")
-    return Path(list(spec.submodule_search_locations)[0]) / "pipeline.py"
-
-
-def read_source_steps(path: Path | None = None) -> dict[str, list[str]]:
-    """etl.pipeline.SOURCE_STEPS as {system: [step function name, ...]}, read without importing
-    the pipeline (which pulls pandas and Great Expectations into every DAG parse)."""
-    path = path or _pipeline_path()
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
-        if isinstance(target, ast.Name) and target.id == "SOURCE_STEPS":
-            value = node.value
-            if not isinstance(value, ast.Dict):
-                break
-            steps: dict[str, list[str]] = {}
-            for key, item in zip(value.keys, value.values, strict=True):
-                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)
-                        and isinstance(item, (ast.List, ast.Tuple))
-                        and all(isinstance(e, ast.Name) for e in item.elts)):
-                    raise ValueError(f"{path}: SOURCE_STEPS must map system names to lists of step functions")
-                steps[key.value] = [e.id for e in item.elts]
-            return steps
-    raise ValueError(f"{path}: no literal SOURCE_STEPS = {{system: [steps]}} found")
-
-
-def source_steps() -> dict[str, list[str]]:
-    """The registry; falls back to importing etl.pipeline when its text cannot be read literally."""
-    try:
-        return read_source_steps()
-    except (OSError, SyntaxError, ValueError) as exc:
-        log.warning("reading SOURCE_STEPS from source failed (%s): importing etl.pipeline", exc)
-        from etl.pipeline import SOURCE_STEPS
-
-        return {system: [f.__name__ for f in steps] for system, steps in SOURCE_STEPS.items()}
 
 
 # -- run windows ---------------------------------------------------------------------------

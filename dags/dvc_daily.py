@@ -1,33 +1,32 @@
 """Nightly extraction and load: one run owns one local day (Asia/Ho_Chi_Minh) of source data.
 
-`migrate -> load_reference -> one task group per source system`, the groups built from the
-registry `etl.pipeline.SOURCE_STEPS` (a system added there gets its group, its pool
+`migrate -> load_reference -> one task group per source system`, the groups built from the feed
+registry `etl.feeds` (a feed or system added there gets its task `load_<feed>`, its pool
 `source_<system>` and its asset `dvc_loads_<system>` without an edit here). Inside a group the
-steps run in the registry's order; the groups run in parallel once the registry's first step
-(the dossiers, which the other systems' records refer to) has landed. The last step of a group
-updates the group's asset with the day it landed; `dvc_indicators` runs when every group's asset
-has been updated.
+feeds load in the registry's order; the groups run in parallel once the first feed (the dossiers,
+which the other systems' records refer to) has landed. The last task of a group updates the
+group's asset with the days it landed; `dvc_indicators` runs when every group's asset has been
+updated.
 
-Wiring only: every task calls a step of etl.pipeline with the run's local day. A run started by
-hand with params `start`/`end` re-runs that window of days instead of its data interval.
+Wiring only: every task calls etl.pipeline with the run's local day (see dags.dvc_common.run_days
+for which day each trigger form loads; params `start`/`end` re-run a window of days).
 """
 from __future__ import annotations
 
 from airflow.sdk import TaskGroup, dag, task
 
 from dags.dvc_common import (
-    DEFAULT_ARGS,
-    REFERENCE,
     CATCHUP,
+    DEFAULT_ARGS,
     END_DATE,
+    REFERENCE,
     START_DATE,
     WINDOW_PARAMS,
     migrate,
     nightly_timetable,
-    pool_name,
     source_asset,
-    source_steps,
 )
+from etl import feeds
 
 
 @task(outlets=[REFERENCE])
@@ -45,8 +44,8 @@ def load_reference(**context):
 
 
 @task
-def load_step(system: str, step: str, emits: bool, **context):
-    """One extraction step of a source system for each day of the run, in order."""
+def load_feed(system: str, feed: str, emits: bool, **context):
+    """One feed's load for each day of the run, in order."""
     from dags.dvc_common import resources, run_days
     from etl import pipeline, validate
 
@@ -54,7 +53,7 @@ def load_step(system: str, step: str, emits: bool, **context):
     results = []
     with resources() as res:
         for day in days:
-            batch = getattr(pipeline, step)(res, day)
+            batch = pipeline.load_daily(res, feed, day)
             results.append({"day": str(day), "batch_id": batch.batch_id, "extracted": batch.extracted,
                             "quarantined": batch.quarantined, "waiting": batch.pending})
     validate.build_data_docs()
@@ -78,26 +77,20 @@ def load_step(system: str, step: str, emits: bool, **context):
 )
 def dvc_daily():
     reference = migrate() >> load_reference()
-    registry = source_steps()
-    anchor = None
-    for index, (system, steps) in enumerate(registry.items()):
-        with TaskGroup(group_id=system, tooltip=f"{system}: {', '.join(steps)}") as group:
-            previous = None
-            for position, step in enumerate(steps):
-                last = position == len(steps) - 1
-                current = load_step.override(
-                    task_id=step, pool=pool_name(system),
-                    outlets=[source_asset(system)] if last else [],
-                )(system=system, step=step, emits=last)
-                if previous is not None:
-                    previous >> current
-                elif index == 0:
-                    anchor = current
-                previous = current
-        if index == 0:
+    dossiers = None  # the first feed: the other systems' groups start once it has landed
+    for system, system_feeds in feeds.daily_by_system().items():
+        with TaskGroup(group_id=system, tooltip=f"{system}: {', '.join(f.name for f in system_feeds)}") as group:
+            tasks = [load_feed.override(task_id=f"load_{feed.name}", pool=feed.pool,
+                                        outlets=[source_asset(system)] if feed is system_feeds[-1] else [])(
+                         system=system, feed=feed.name, emits=feed is system_feeds[-1])
+                     for feed in system_feeds]
+            for before, after in zip(tasks, tasks[1:]):
+                before >> after
+        if dossiers is None:
             reference >> group
+            dossiers = tasks[0]
         else:
-            (anchor if anchor is not None else reference) >> group
+            dossiers >> group
 
 
 dvc_daily()

@@ -1,7 +1,7 @@
 """Indicators: scheduled on the load assets, published only when the quality gates pass.
 
 Runs when every source system's asset (`dvc_loads_<system>`, one per group of `dvc_daily`,
-from the registry etl.pipeline.SOURCE_STEPS) has been updated since its last run. The days it
+from the registry etl.feeds) has been updated since its last run. The days it
 publishes are those named by the triggering asset events, or, in a run started by hand, the
 window of params `start`/`end` (re-publish a range: trigger with {"start": "2022-01-01",
 "end": "2022-01-31"}). For each day, in a mapped task group: `check_quality_gates` (every daily
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task, task_group
 
-from dags.dvc_common import DEFAULT_ARGS, START_DATE, WINDOW_PARAMS, source_asset, source_steps
+from dags.dvc_common import DEFAULT_ARGS, START_DATE, WINDOW_PARAMS, source_asset
+from etl import feeds
 
 
 @task
@@ -59,7 +60,7 @@ def publish_day(day: str):
 @dag(
     dag_id="dvc_indicators",
     description="Quality gates -> mart.indicator_snapshot, when every source's load has landed",
-    schedule=[source_asset(system) for system in source_steps()],  # all of them
+    schedule=[source_asset(system) for system in feeds.SYSTEMS],  # all of them
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etl import config, transform
+from etl import config, feeds, transform
 from etl.timeutil import local_now
 from etl.validate import Outcome, validate
 from etl.warehouse import Warehouse
@@ -186,50 +186,27 @@ def record_validation(conn: Connection, batch: BatchResult, tally: ValidationTal
 # -- entities ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Entity:
-    """How one kind of source record is validated and loaded."""
-    name: str                   # expectation suite (expectations/<name>.json) and ops.batch.entity
-    source: str                 # onestop | ndxp | vnpost
+    """A feed of etl/feeds.py with what loading it needs: its frame builder and loaded columns."""
+    name: str
+    source: str
     to_frame: Callable[[list[dict]], pd.DataFrame]
-    record_key: str             # the column that names a record in ops.quarantine
-    columns: list[str]          # the columns that load
-    table: str                  # the core table
-    key: list[str]              # its natural key
-    newer: str | None = None    # of two rows with the same key, the one whose `newer` column is later wins
-    merge_sql: str | None = None  # instead of an upsert: staging.<name> then this SQL file
+    record_key: str
+    columns: list[str]
+    table: str
+    key: list[str]
+    newer: str | None = None
+    merge_sql: str | None = None
     references_dossier: bool = False
-    # Daily entities: the record's change time first (a day's volume counts it), then any other time
-    # from which the record counts in a snapshot (the earliest bounds the dates a load restates).
     stamps: tuple[str, ...] = ()
 
 
-def _entities(pii_key_value: bytes | None = None) -> dict[str, Entity]:
-    t = transform
-    return {e.name: e for e in [
-        Entity("agency", "onestop", t.agency_frame, "agency_code", t.AGENCY_COLUMNS, "core.agency", ["agency_code"]),
-        Entity("procedure", "onestop", t.procedure_frame, "procedure_code", t.PROCEDURE_COLUMNS, "core.procedure",
-               ["procedure_code"]),
-        Entity("service_config", "onestop", t.service_config_frame, "procedure_code", t.SERVICE_CONFIG_COLUMNS,
-               "core.service_config", ["agency_code", "procedure_code", "valid_from"]),
-        Entity("dossier", "onestop", partial(t.dossier_frame, key=pii_key_value or b""), "dossier_code",
-               t.DOSSIER_COLUMNS, "core.dossier_history", ["dossier_code", "updated_at"], newer="status",
-               merge_sql="load/merge_dossier.sql", stamps=("updated_at",)),
-        Entity("payment", "onestop", t.payment_frame, "transaction_id", t.PAYMENT_COLUMNS, "core.payment",
-               ["transaction_id"], newer="updated_at", references_dossier=True,
-               stamps=("updated_at", "transaction_at")),
-        Entity("paygov_transaction", "ndxp", t.paygov_frame, "transaction_id", t.PAYGOV_COLUMNS,
-               "core.paygov_transaction", ["transaction_id"], references_dossier=True, stamps=("transaction_at",)),
-        Entity("sync_receipt", "ndxp", t.sync_receipt_frame, "dossier_code", t.SYNC_COLUMNS, "core.sync_receipt",
-               ["dossier_code", "synced_at", "sync_type", "error_code"], references_dossier=True,
-               stamps=("synced_at",)),
-        Entity("integrated_service", "ndxp", t.integrated_service_frame, "procedure_code", t.INTEGRATED_COLUMNS,
-               "core.integrated_service", ["procedure_code", "agency_code", "integrated_from"]),
-        Entity("postal_order", "vnpost", t.postal_order_frame, "item_code", t.POSTAL_COLUMNS, "core.postal_order",
-               ["item_code"], newer="updated_at", references_dossier=True, stamps=("updated_at", "created_at")),
-    ]}
-
-
 def entity(name: str, pii_key_value: bytes | None = None) -> Entity:
-    return _entities(pii_key_value)[name]
+    feed = feeds.feed(name)
+    spec = getattr(transform, feed.frame)
+    to_frame = partial(transform.frame, spec, key=pii_key_value or b"") if spec.personal else \
+        partial(transform.frame, spec)
+    return Entity(feed.name, feed.system, to_frame, feed.record_key, spec.columns, feed.table, list(feed.key),
+                  feed.newer, feed.merge_sql, feed.references_dossier, feed.stamps)
 
 
 def _chunks(pages: Iterable[list[dict]], size: int) -> Iterator[list[dict]]:

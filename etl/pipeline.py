@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import config, indicators, load, targets, validate
+from etl import config, feeds, indicators, load, targets, validate
 from etl.pii import pii_key
 from etl.sources.ndxp import NdxpClient
 from etl.sources.onestop import OneStopClient
@@ -46,6 +46,9 @@ class Resources:
         return cls(Warehouse(warehouse_url), OneStopClient(s.onestop_url, s.onestop_api_key, **retry),
                    NdxpClient(s.ndxp_url, s.ndxp_client_id, s.ndxp_client_secret, **retry),
                    VnpostClient(s.vnpost_url, s.vnpost_username, s.vnpost_password, **retry))
+
+    def client(self, system: str):
+        return {"onestop": self.onestop, "ndxp": self.ndxp, "vnpost": self.vnpost}[system]
 
     def __enter__(self) -> "Resources":
         return self
@@ -90,38 +93,27 @@ def extraction_window(res: Resources, source: str, entity: str, day: date) -> Wi
     return Window(start, own.end)
 
 
-def pages_of(res: Resources, entity_name: str) -> Callable[[Window], Iterable[list[dict]]]:
-    """The client call that streams one daily entity's records changed in a window, page by page."""
-    return {"dossier": res.onestop.dossier_pages, "payment": res.onestop.payment_pages,
-            "sync_receipt": res.ndxp.sync_receipt_pages, "paygov_transaction": res.ndxp.paygov_pages,
-            "postal_order": res.vnpost.order_pages}[entity_name]
+def load_window(res: Resources, name: str, window: Window) -> load.BatchResult:
+    """Every record of one daily feed changed in `window`, streamed into one batch."""
+    feed = feeds.feed(name)
+    return _load(res, load.entity(name, pii_key()), feed.fetch(res.client(feed.system), window), window)
 
 
-def load_window(res: Resources, entity_name: str, window: Window) -> load.BatchResult:
-    """Every record of one daily entity changed in `window`, streamed into one batch."""
-    return _load(res, load.entity(entity_name, pii_key()), pages_of(res, entity_name)(window), window)
-
-
-def _load_day(res: Resources, entity_name: str, day: date) -> load.BatchResult:
-    entity = load.entity(entity_name)
-    return load_window(res, entity_name, extraction_window(res, entity.source, entity.name, day))
+def load_daily(res: Resources, name: str, day: date) -> load.BatchResult:
+    """One daily feed's load for `day`: the step the DAG's tasks load_<name> and the CLI call."""
+    feed = feeds.feed(name)
+    return load_window(res, name, extraction_window(res, feed.system, name, day))
 
 
 def load_reference(res: Resources, day: date) -> dict[str, int]:
     """Agencies, procedures, service configuration, integrated services (as the sources have them
     now) and the targets, each validated like any batch."""
-    counts = {}
-    for name, fetch in [("agency", res.onestop.agencies), ("procedure", res.onestop.procedures),
-                        ("service_config", res.onestop.service_configs),
-                        ("integrated_service", res.ndxp.integrated_services)]:
-        counts[name] = _load(res, load.entity(name), [fetch()]).loaded
+    counts = {feed.name: _load(res, load.entity(feed.name), [feed.fetch(res.client(feed.system))]).loaded
+              for feed in feeds.reference_feeds()}
     with res.warehouse.begin() as conn:
         counts["target"] = targets.load_targets(res.warehouse, conn, res.province)
     log.info("reference data for %s: %s", day, counts)
     return counts
-
-
-REFERENCE_ENTITIES = ("agency", "procedure", "service_config", "integrated_service")
 
 
 def reference_is_fresh(res: Resources) -> bool:
@@ -130,9 +122,9 @@ def reference_is_fresh(res: Resources) -> bool:
         latest = dict(conn.execute(sa.text(
             "SELECT entity, max(finished_at) FROM ops.batch WHERE status = 'succeeded' AND window_end IS NULL "
             "AND entity IN :names GROUP BY entity").bindparams(sa.bindparam("names", expanding=True)),
-            {"names": list(REFERENCE_ENTITIES)}).all())
+            {"names": [feed.name for feed in feeds.reference_feeds()]}).all())
     cutoff = local_now() - config.reference_max_age()
-    return all(latest.get(name) is not None and latest[name] >= cutoff for name in REFERENCE_ENTITIES)
+    return all(latest.get(f.name) is not None and latest[f.name] >= cutoff for f in feeds.reference_feeds())
 
 
 def refresh_reference(res: Resources, day: date) -> dict[str, int] | None:
@@ -143,55 +135,14 @@ def refresh_reference(res: Resources, day: date) -> dict[str, int] | None:
     return load_reference(res, day)
 
 
-def daily(entity_name: str):
-    """Marks a step as the daily load of an entity (the quality gates check its batch)."""
-    def mark(step):
-        step.entity = entity_name
-        return step
-    return mark
-
-
-@daily("dossier")
-def load_dossiers(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "dossier", day)
-
-
-@daily("payment")
-def load_payments(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "payment", day)
-
-
-@daily("sync_receipt")
-def load_sync_receipts(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "sync_receipt", day)
-
-
-@daily("paygov_transaction")
-def load_paygov_transactions(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "paygov_transaction", day)
-
-
-@daily("postal_order")
-def load_postal_orders(res: Resources, day: date) -> load.BatchResult:
-    return _load_day(res, "postal_order", day)
-
-
-# The extraction steps of each source system, in the order they run (dossiers first: the others
-# refer to them). The DAGs build one task group per system from this registry.
-SOURCE_STEPS = {
-    "onestop": [load_dossiers, load_payments],
-    "ndxp": [load_sync_receipts, load_paygov_transactions],
-    "vnpost": [load_postal_orders],
-}
-
-
 def load_sources(res: Resources, day: date) -> list[load.BatchResult]:
-    return [step(res, day) for steps in SOURCE_STEPS.values() for step in steps]
+    """Every daily feed for `day`, in the registry's order (dossiers first)."""
+    return [load_daily(res, feed.name, day) for feed in feeds.daily_feeds()]
 
 
 # -- quality gates ---------------------------------------------------------------------------
 def daily_entities() -> list[load.Entity]:
-    return [load.entity(step.entity) for steps in SOURCE_STEPS.values() for step in steps]
+    return [load.entity(feed.name) for feed in feeds.daily_feeds()]
 
 
 def check_quality_gates(res: Resources, day: date) -> None:

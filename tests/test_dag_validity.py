@@ -24,10 +24,10 @@ def dagbag():
 
 @pytest.fixture(scope="module")
 def registry():
-    """The real registry, imported (the DAG files read it from source without importing it)."""
-    from etl.pipeline import SOURCE_STEPS
+    """The feed registry as {system: [task id, ...]}."""
+    from etl import feeds
 
-    return {system: [step.__name__ for step in steps] for system, steps in SOURCE_STEPS.items()}
+    return {system: [f"load_{f.name}" for f in system_feeds] for system, system_feeds in feeds.daily_by_system().items()}
 
 
 def test_no_import_errors(dagbag):
@@ -71,7 +71,7 @@ def test_one_task_group_per_source_system_from_the_registry(dagbag, registry):
     ids = [t.task_id for t in dag.topological_sort()]
     assert ids[:2] == ["migrate", "load_reference"]
     expected = {f"{system}.{step}" for system, steps in registry.items() for step in steps}
-    assert set(ids[2:]) == expected, "dvc_daily's groups must follow etl.pipeline.SOURCE_STEPS"
+    assert set(ids[2:]) == expected, "dvc_daily's groups must follow etl.feeds"
     first_system = next(iter(registry))
     anchor = f"{first_system}.{registry[first_system][0]}"
     for system, steps in registry.items():
@@ -89,11 +89,12 @@ def test_one_task_group_per_source_system_from_the_registry(dagbag, registry):
             assert outlets == ({f"dvc_loads_{system}"} if position == len(steps) - 1 else set())
 
 
-def test_every_source_system_has_a_pool(registry):
+def test_airflow_pools_are_the_registrys():
+    from etl import feeds
+
     pools = json.loads((ROOT / "airflow" / "pools.json").read_text())
-    for system in registry:
-        assert f"source_{system}" in pools, f"airflow/pools.json lacks the pool of {system}"
-        assert pools[f"source_{system}"]["slots"] >= 1
+    assert set(pools) == {f.pool for f in feeds.FEEDS}, "airflow/pools.json must hold one pool per source system"
+    assert all(pool["slots"] == 1 for pool in pools.values()), "one extraction at a time per source"
 
 
 def test_indicators_wait_for_every_load_and_publish_after_the_gate(dagbag, registry):
@@ -109,13 +110,6 @@ def test_indicators_wait_for_every_load_and_publish_after_the_gate(dagbag, regis
     assert gate.task_id in publish.upstream_task_ids
     assert {"start", "end"} <= set(dag.params.keys())
     assert {"start", "end"} <= set(dagbag.dags["dvc_daily"].params.keys())
-
-
-def test_the_registry_is_read_from_source_as_python_has_it(registry):
-    sys.path.insert(0, str(ROOT))
-    from dags.dvc_common import read_source_steps
-
-    assert read_source_steps() == registry
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES)

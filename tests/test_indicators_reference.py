@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from etl import indicators, pipeline
+from etl import feeds, indicators, pipeline
 from etl.timeutil import Window, period_starts
 
 PERIODS = ("day", "mtd", "qtd", "ytd")
@@ -251,9 +251,8 @@ def simulator_snapshots(request, tmp_path_factory):
             pipeline.load_reference(res, SIM_DAYS[1])
             # One batch per entity for the whole range: the daily steps are tested elsewhere.
             window = Window(datetime.combine(SIM_DAYS[0], time()), datetime.combine(SIM_DAYS[1] + timedelta(days=1), time()))
-            for steps in pipeline.SOURCE_STEPS.values():
-                for step in steps:
-                    pipeline.load_window(res, step.entity, window)
+            for feed in feeds.daily_feeds():
+                pipeline.load_window(res, feed.name, window)
             indicators.publish_range(res.warehouse, SIM_DAYS[0], SIM_DAYS[1], res.province)
             with res.warehouse.begin() as conn:
                 rows = conn.exec_driver_sql(
