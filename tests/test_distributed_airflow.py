@@ -3,7 +3,8 @@
 Airflow's api-server, scheduler, dag-processor and a Celery worker run as separate processes on
 this machine, against a fresh PostgreSQL metadata database and the local Redis broker (a
 dedicated db number and a queue of this run's own); the source simulator serves the three
-systems; the warehouse is a fresh PostgreSQL database. Sources and warehouse reach the tasks only
+systems with every transport fault on (5xx, 429, slow, malformed, duplicates, late updates, 20 %
+each); the warehouse is a fresh PostgreSQL database. Sources and warehouse reach the tasks only
 as Airflow connections (AIRFLOW_CONN_*), none of CONTRACT's variables is set for the worker.
 
 The nightly DAG is triggered by hand for one day, the way an operator re-runs a day: a run at the
@@ -12,7 +13,9 @@ starts no other) with params start = end = DAY, a day near the simulator's first
 warehouse has no history before it). The indicators DAG must start on its own when every load
 asset has been updated, and the warehouse must hold DAY's snapshot. Then the README's backfill
 command runs the next day the scheduled way (its own data interval), and its snapshot follows.
-Everything started here is stopped, and both databases are dropped, even on failure.
+Both days' snapshots must equal what `python -m etl backfill` publishes for the same days from the
+same faulty simulator: the DAGs and the CLI are one path. Everything started here is stopped, and
+both databases are dropped, even on failure.
 """
 from __future__ import annotations
 
@@ -64,6 +67,15 @@ def free_port() -> int:
     from mocks.testing import free_port as _free_port
 
     return _free_port()
+
+
+def rows_of(url: str, sql: str) -> set[tuple]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {tuple(r) for r in conn.exec_driver_sql(sql)}
+    finally:
+        engine.dispose()
 
 
 def psycopg2_url(url: str) -> str:
@@ -191,12 +203,24 @@ def databases(postgres_server):
         _drop_pg_database(postgres_server, name)
 
 
+TRANSPORT_FAULTS = ["http5xx=0.2", "rate429=0.2", "malformed=0.2", "duplicates=0.2", "late_updates=0.2", "slow=0.2"]
+
+
 @pytest.fixture
-def stack(tmp_path, databases, redis_broker, simulator):
+def faulty_simulator():
+    from mocks.testing import run_simulator
+
+    with run_simulator(seed=7, profile="lao_cai_2022", dossiers_per_year=20_000, faults=TRANSPORT_FAULTS,
+                       slow_seconds=0.2) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def stack(tmp_path, databases, redis_broker, faulty_simulator):
     meta_url, wh_url = databases
     broker, queue = redis_broker
     api_port, log_port = free_port(), free_port()
-    sim = simulator.removeprefix("http://")
+    sim = faulty_simulator.removeprefix("http://")
     wh = sa.engine.make_url(wh_url)
 
     env = {k: v for k, v in os.environ.items()
@@ -227,6 +251,7 @@ def stack(tmp_path, databases, redis_broker, simulator):
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",  # a 2-core machine running everything
         "GX_ANALYTICS_ENABLED": "false",
+        "SOURCE_MAX_ATTEMPTS": "15",  # 20 % of each fault: a request can fail several times in a row
         # The only way the tasks learn where the sources and the warehouse are:
         "AIRFLOW_CONN_ONESTOP": f"http://:dev-onestop-key@{sim}",
         "AIRFLOW_CONN_NDXP": f"http://dev-ndxp-client:dev-ndxp-secret@{sim}",
@@ -250,7 +275,8 @@ def stack(tmp_path, databases, redis_broker, simulator):
 
 
 @pytest.mark.timeout(1500)  # above the sum of this test's own bounded waits
-def test_nightly_dag_runs_on_celery_and_the_indicators_follow_on_assets(stack, databases):
+def test_nightly_dag_runs_on_celery_and_the_indicators_follow_on_assets(stack, databases, faulty_simulator,
+                                                                       etl_cli, tmp_path):
     started = time.monotonic()
     meta_url, wh_url = databases
     meta = sa.create_engine(meta_url)
@@ -359,6 +385,13 @@ def test_nightly_dag_runs_on_celery_and_the_indicators_follow_on_assets(stack, d
         finally:
             warehouse.dispose()
         assert dates == [DAY, nxt], dates
+        cli_url = f"duckdb:///{tmp_path / 'cli.duckdb'}"
+        etl_cli("--warehouse-url", cli_url, "backfill", "--start", str(DAY), "--end", str(nxt),
+                base_url=faulty_simulator, env={"SOURCE_MAX_ATTEMPTS": "15"})
+        snapshot = ("SELECT snapshot_date, period, agency_code, indicator_code, numerator, denominator, target "
+                    "FROM mart.indicator_snapshot")
+        by_dag, by_cli = (rows_of(url, snapshot) for url in (wh_url, cli_url))
+        assert by_dag == by_cli, f"{len(by_dag ^ by_cli)} rows differ between the DAGs and the CLI"
         print(f"\ndistributed run: stack ready in {ready - started:.0f}s, dvc_daily {loaded - triggered:.0f}s, "
               f"dvc_indicators {published - loaded:.0f}s after it, {count} snapshot rows for {DAY}; "
               f"backfill of {nxt} published in {time.monotonic() - backfilled:.0f}s")

@@ -215,3 +215,30 @@ def test_a_load_killed_midway_leaves_nothing_and_a_rerun_converges(res, tmp_path
     load_fixture(reference, [DOSSIERS])
     assert history(res.warehouse) == history(reference)
     reference.dispose()
+
+
+def test_a_rejected_and_an_accepted_sync_in_the_same_second_both_load(res):
+    load_fixture(res.warehouse, [])
+    receipt = {"maHoSo": "d1", "maTTHC": "1.000001", "maDonVi": DEPT, "thoiDiemDongBo": "2022-03-15T15:00:05+07:00",
+               "loaiDongBo": "INSERT", "errorCode": 1, "errorMessage": "Thiếu thông tin"}
+    _daily(res, DAY, {"dossier": [DOSSIERS[0]], "sync_receipt": [receipt, {**receipt, "errorCode": 0,
+                                                                           "errorMessage": None}]})
+    assert rows(res, "SELECT error_code FROM core.sync_receipt ORDER BY 1") == [(0,), (1,)]
+    assert rows(res, "SELECT count(*) FROM ops.quarantine")[0][0] == 0
+
+
+def test_ops_times_are_local_whatever_the_workers_clock(res, monkeypatch):
+    import time as clock
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    clock.tzset()
+    try:
+        batch = load.open_batch(res.warehouse, "onestop", "dossier", None, None)
+        expected = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+    finally:
+        monkeypatch.delenv("TZ")
+        clock.tzset()
+    (started,), = rows(res, "SELECT started_at FROM ops.batch WHERE batch_id = :b", b=batch.batch_id)
+    assert abs((started - expected).total_seconds()) < 60
