@@ -4,24 +4,22 @@ and on PostgreSQL the read-only role through which BI tools read mart."""
 from __future__ import annotations
 
 import logging
-import os
-import re
 
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from etl.warehouse import SQL_DIR, split_statements, sql_file
+from etl.config import settings
+from etl.warehouse import SQL_DIR, Warehouse, sql_file
 
 log = logging.getLogger(__name__)
 COMMENTS_CSV = SQL_DIR / "reports" / "mart_comments.csv"
 BI_ROLE_DEFAULT = "dvc_bi_reader"
 
 
-def after_migrate(dialect: str, conn: Connection) -> None:
+def after_migrate(wh: Warehouse, conn: Connection) -> None:
     set_indicator_order(conn)
-    apply_mart_comments(dialect, conn)
-    if dialect == "postgresql":
-        ensure_bi_reader_role(conn)
+    apply_mart_comments(wh, conn)
+    ensure_bi_reader_role(wh, conn)
 
 
 def set_indicator_order(conn: Connection) -> None:
@@ -53,33 +51,18 @@ def mart_columns(conn: Connection) -> dict[tuple[str, str], list[str]]:
     return out
 
 
-def existing_comments(dialect: str, conn: Connection) -> dict[tuple[str, str], str]:
-    """(object, column or '') -> the comment it carries now."""
-    if dialect == "duckdb":
-        sql = ("SELECT table_name, '' , comment FROM duckdb_tables() WHERE schema_name = 'mart' "
-               "UNION ALL SELECT view_name, '', comment FROM duckdb_views() WHERE schema_name = 'mart' "
-               "UNION ALL SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'mart'")
-    else:
-        sql = ("SELECT c.relname, COALESCE(a.attname, ''), d.description FROM pg_description d "
-               "JOIN pg_class c ON c.oid = d.objoid JOIN pg_namespace n ON n.oid = c.relnamespace "
-               "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 "
-               "WHERE n.nspname = 'mart' AND d.classoid = 'pg_class'::regclass")
-    return {(o, c): text for o, c, text in conn.exec_driver_sql(sql).all() if text}
-
-
-def apply_mart_comments(dialect: str, conn: Connection) -> list[str]:
+def apply_mart_comments(wh: Warehouse, conn: Connection) -> list[str]:
     """COMMENT ON every mart object and column that sql/reports/mart_comments.csv describes and whose
     comment differs; returns the objects and columns it has no comment for."""
     objects, columns = mart_comments()
-    have = existing_comments(dialect, conn)
+    have = wh.comments(conn, "mart")
     missing = []
 
     def comment(target: str, key: tuple[str, str], text: str | None) -> None:
         if text is None:
             missing.append(".".join(k for k in key if k))
         elif have.get(key) != text:
-            stmt = f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'"
-            conn.exec_driver_sql(stmt.replace("%", "%%") if dialect == "postgresql" else stmt)
+            wh.execute_literal(conn, f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'")
 
     for (name, kind), cols in mart_columns(conn).items():
         comment(f"{'VIEW' if kind == 'VIEW' else 'TABLE'} mart.{name}", (name, ""), objects.get(name))
@@ -105,37 +88,17 @@ def data_dictionary_markdown(conn: Connection) -> str:
 # -- the BI tools' read-only role (PostgreSQL) ---------------------------------------------
 def bi_reader_role() -> str | None:
     """The role's name: $DVC_BI_READER_ROLE, default dvc_bi_reader; set empty, no role is made."""
-    name = os.environ.get("DVC_BI_READER_ROLE", BI_ROLE_DEFAULT)
-    if name == "":
-        return None
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise ValueError(f"DVC_BI_READER_ROLE {name!r}: use lower-case letters, digits and _ (or empty for no role)")
-    return name
+    return settings().dvc_bi_reader_role
 
 
-def ensure_bi_reader_role(conn: Connection) -> str | None:
+def ensure_bi_reader_role(wh: Warehouse, conn: Connection) -> str | None:
     """Create or update the read-only BI role (sql/reports/bi_reader_role.sql): SELECT on every
     mart table and view, nothing on staging, core, ops. NOLOGIN unless $DVC_BI_READER_PASSWORD is
-    set (then LOGIN with that password). Idempotent. Returns the role's name."""
+    set (then LOGIN with that password). Idempotent. Returns the role's name (None: no role, or a
+    database without roles)."""
     role = bi_reader_role()
     if role is None:
         return None
-    allowed = conn.exec_driver_sql(
-        "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").scalar()
-    exists = conn.exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").scalar()
-    if not allowed and not exists:
-        raise PermissionError(f"cannot create the BI role {role}: give the migrating user CREATEROLE, create "
-                              f"the role once by hand, or set DVC_BI_READER_ROLE empty to go without it")
     script = sql_file("reports/bi_reader_role.sql").replace(BI_ROLE_DEFAULT, role)
-    for stmt in split_statements(script):
-        conn.exec_driver_sql(stmt.replace("%", "%%"))
-    password = os.environ.get("DVC_BI_READER_PASSWORD")
-    if password:
-        from psycopg import sql
-
-        raw = conn.connection.driver_connection
-        text = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
-        conn.exec_driver_sql(text.as_string(raw).replace("%", "%%"))
-    elif allowed:
-        conn.exec_driver_sql(f"ALTER ROLE {role} NOLOGIN")
-    return role
+    made = wh.ensure_read_only_role(conn, role, script, settings().dvc_bi_reader_password)
+    return role if made else None
