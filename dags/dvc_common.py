@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, task
+
+from etl.config import Settings, settings
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,10 @@ OWNER = "data-engineering"
 #   DVC_CATCHUP         "true": dvc_daily runs every missed day since the start, oldest first
 #                       (default false: only the latest day; other days are explicit backfills)
 # docker-compose.yml's demo sets them to the simulator's first month; production leaves them unset.
-START_DATE = pendulum.parse(os.environ.get("DVC_SCHEDULE_START") or "2022-01-01", tz=LOCAL_TZ)
-END_DATE = pendulum.parse(os.environ["DVC_SCHEDULE_END"], tz=LOCAL_TZ) if os.environ.get("DVC_SCHEDULE_END") else None
-CATCHUP = (os.environ.get("DVC_CATCHUP") or "false").strip().lower() in ("1", "true", "yes")
+_WINDOW = settings()
+START_DATE = pendulum.parse(_WINDOW.dvc_schedule_start.isoformat(), tz=LOCAL_TZ)
+END_DATE = pendulum.parse(_WINDOW.dvc_schedule_end.isoformat(), tz=LOCAL_TZ) if _WINDOW.dvc_schedule_end else None
+CATCHUP = _WINDOW.dvc_catchup
 
 
 def nightly_timetable() -> CronDataIntervalTimetable:
@@ -139,13 +141,11 @@ def run_days(context: Any) -> list[date]:
 
 @contextlib.contextmanager
 def resources() -> Iterator[Any]:
-    """etl.pipeline.Resources for a task: Airflow connections exported to docs/contract.md's variables
-    first (etl.airflow_conn), so the tasks and the CLI share one code path."""
-    from etl.airflow_conn import export_connections
+    """etl.pipeline.Resources for a task: the environment's settings with the Airflow connections over
+    them (etl.config.Settings.from_airflow), then the same Resources as the CLI's."""
     from etl.pipeline import Resources
 
-    export_connections()
-    with Resources.from_env() as res:
+    with Resources.from_settings(Settings.from_airflow()) as res:
         yield res
 
 

@@ -1,10 +1,11 @@
-"""Airflow connections -> docs/contract.md's environment variables, so that tasks and the CLI share one
-code path (`etl.pipeline.Resources.from_env()`).
+"""Airflow connections -> the settings of docs/contract.md, so that tasks and the CLI share one code
+path (`etl.config.Settings.from_airflow()` -> `etl.pipeline.Resources.from_settings()`).
 
-Inside a task, `export_connections()` reads the connections below when they exist and writes the
-variables to the task's environment (a connection beats a variable that is already set); a
-connection that does not exist leaves the variables as they are, and with neither, the
-development defaults of etl.config apply. The CLI never calls this: it reads the variables.
+Inside a task, `connection_values()` reads the connections below when they exist and returns the
+variables they define; `Settings.from_airflow()` puts them over the environment's (a connection
+beats a variable that is set) without writing into os.environ. A connection that does not exist
+leaves the variables as they are, and with neither, the development defaults of etl.config apply.
+The CLI never calls this: it reads the variables.
 
 | connection  | variables                                              | fields                                  |
 |-------------|--------------------------------------------------------|-----------------------------------------|
@@ -26,10 +27,11 @@ A URL is the system's base (scheme, host, port, optional path prefix); `extra.ur
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
+
+from etl.config import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ def base_url(conn: Any) -> str:
         return str(extra["url"]).rstrip("/")
     host = (getattr(conn, "host", None) or "").rstrip("/")
     if not host:
-        raise ValueError(f"connection {getattr(conn, 'conn_id', '?')!r} has no host")
+        raise SettingsError(f"Airflow connection {getattr(conn, 'conn_id', '?')!r} has no host")
     if "://" in host:
         url = host
     else:
@@ -89,7 +91,8 @@ def warehouse_url(conn: Any) -> str:
     if conn_type == "duckdb":
         path = getattr(conn, "host", None) or getattr(conn, "schema", None) or ""
         return f"duckdb:///{path}" if path else "duckdb:///:memory:"
-    raise ValueError(f"warehouse connection of type {conn_type!r}: use postgres, duckdb, or extra.sqlalchemy_url")
+    raise SettingsError(f"Airflow connection warehouse of type {conn_type!r}: "
+                        "use postgres, duckdb, or extra.sqlalchemy_url")
 
 
 def variables_from(conn_id: str, conn: Any) -> dict[str, str]:
@@ -119,19 +122,19 @@ def airflow_connection(conn_id: str) -> Any | None:
         return None
 
 
-def export_connections(environ: MutableMapping[str, str] | None = None,
-                       get_connection: Callable[[str], Any | None] = airflow_connection) -> dict[str, str]:
-    """Write the variables of every defined connection to `environ` (default: os.environ).
-    Returns what was written, secrets masked, for the task log."""
-    environ = os.environ if environ is None else environ
-    written: dict[str, str] = {}
+def connection_values(get_connection: Callable[[str], Any | None] = airflow_connection,
+                      ) -> tuple[dict[str, str], dict[str, str]]:
+    """The variables every defined connection sets, and for each the connection it came from.
+    Logs what it found, secrets masked."""
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
     for conn_id in CONNECTION_IDS:
         conn = get_connection(conn_id)
         if conn is None:
             continue
         for name, value in variables_from(conn_id, conn).items():
-            environ[name] = value
-            written[name] = value if name.endswith("_URL") and "@" not in value else "***"
-    if written:
-        log.info("from Airflow connections: %s", ", ".join(f"{k}={v}" for k, v in sorted(written.items())))
-    return written
+            values[name], origins[name] = value, conn_id
+    if values:
+        log.info("from Airflow connections: %s", ", ".join(
+            f"{k}={v if k.endswith('_URL') and '@' not in v else '***'}" for k, v in sorted(values.items())))
+    return values, origins

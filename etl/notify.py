@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from etl.config import SettingsError, settings
 
 log = logging.getLogger("etl.notify")
 
@@ -144,9 +145,13 @@ def _airflow_connection(conn_id: str) -> Any:
 
 def webhook_url(environ: Mapping[str, str] | None = None,
                 get_connection: Callable[[str], Any] | None = _airflow_connection) -> str | None:
-    environ = os.environ if environ is None else environ
-    if environ.get(WEBHOOK_ENV):
-        return environ[WEBHOOK_ENV]
+    try:
+        direct = settings().dvc_alert_webhook_url if environ is None else environ.get(WEBHOOK_ENV)
+    except SettingsError as exc:  # a wrong setting must not also silence the alert about it
+        log.warning("%s", exc)
+        direct = None
+    if direct:
+        return direct
     conn = get_connection(WEBHOOK_CONN_ID) if get_connection else None
     if conn is None:
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from etl.config import env
+from etl.config import settings
 
 PERSONAL_FIELDS = ("ChuHoSo", "DinhDanhCHS")
 
@@ -18,7 +18,7 @@ def applicant_key(id_number: str | None, key: bytes) -> str | None:
 
 
 def pii_key() -> bytes:
-    return env("PII_HASH_KEY").encode()
+    return settings().pii_hash_key.encode()
 
 
 def pseudonymize(record: dict, key: bytes) -> dict:

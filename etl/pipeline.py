@@ -32,7 +32,8 @@ class QualityGateFailed(RuntimeError):
 
 @dataclass
 class Resources:
-    """What a step needs, built from the environment (the DAGs export Airflow connections to it)."""
+    """What a step needs, built from one config.Settings: the environment's (the CLI), or with the
+    Airflow connections over it (the DAGs)."""
     warehouse: Warehouse
     onestop: OneStopClient
     ndxp: NdxpClient
@@ -40,12 +41,16 @@ class Resources:
     province: str = field(default_factory=config.province)
 
     @classmethod
-    def from_env(cls, warehouse_url: str | None = None) -> "Resources":
-        s = config.SourceSettings.from_env()
-        retry = {"max_attempts": config.source_max_attempts()}
-        return cls(Warehouse(warehouse_url), OneStopClient(s.onestop_url, s.onestop_api_key, **retry),
+    def from_settings(cls, s: config.Settings, warehouse_url: str | None = None) -> "Resources":
+        retry = {"max_attempts": s.source_max_attempts}
+        return cls(Warehouse(warehouse_url or s.warehouse_url),
+                   OneStopClient(s.onestop_url, s.onestop_api_key, **retry),
                    NdxpClient(s.ndxp_url, s.ndxp_client_id, s.ndxp_client_secret, **retry),
-                   VnpostClient(s.vnpost_url, s.vnpost_username, s.vnpost_password, **retry))
+                   VnpostClient(s.vnpost_url, s.vnpost_username, s.vnpost_password, **retry), s.province)
+
+    @classmethod
+    def from_env(cls, warehouse_url: str | None = None) -> "Resources":
+        return cls.from_settings(config.settings(), warehouse_url)
 
     def client(self, system: str):
         return {"onestop": self.onestop, "ndxp": self.ndxp, "vnpost": self.vnpost}[system]

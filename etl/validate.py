@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.config import ROOT
+from etl.config import ROOT, settings
 
 log = logging.getLogger(__name__)
 EXPECTATIONS_DIR = ROOT / "expectations"
@@ -59,16 +59,12 @@ INDEX_LIMIT = 100
 
 def data_docs_dir() -> str:
     """Where Great Expectations Data Docs (HTML) are written; DATA_DOCS_DIR="" turns them off."""
-    return os.environ.get("DATA_DOCS_DIR", str(ROOT / "var" / "data_docs"))
+    return settings().data_docs_dir
 
 
 def data_docs_keep_days() -> int:
     """DATA_DOCS_KEEP_DAYS: validation results (and their pages) older than this are deleted."""
-    value = os.environ.get("DATA_DOCS_KEEP_DAYS") or "90"
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"DATA_DOCS_KEEP_DAYS must be a whole number of days, not {value!r}") from None
+    return settings().data_docs_keep_days
 
 
 def _results_dir(docs: str) -> Path:
