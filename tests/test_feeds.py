@@ -1,0 +1,46 @@
+"""The feed registry is the one place a kind of source record is declared: a toy feed added with
+only its registry entry (and frame spec), a suite and a table loads, is validated, quarantines its bad
+records, and joins the gates and the DAG's groups."""
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import sqlalchemy as sa
+
+DAY = date(2022, 3, 15)
+READINGS = [{"MaDoc": "t1", "NgayCapNhat": "20220315100000", "GiaTri": "7"},
+            {"MaDoc": None, "NgayCapNhat": "20220315110000", "GiaTri": "8"}]
+
+
+def test_a_toy_feed_needs_its_entry_a_suite_and_a_table(warehouse, monkeypatch, tmp_path):
+    from etl import feeds, pipeline, transform, validate
+
+    toy = feeds.Feed("toy_reading", "onestop", lambda client, window: iter([READINGS]), "TOY_READING",
+                     "reading_id", "core.toy_reading", ("reading_id",), stamps=("updated_at",))
+    monkeypatch.setattr(feeds, "FEEDS", (*feeds.FEEDS, toy))
+    monkeypatch.setitem(feeds.BY_NAME, toy.name, toy)
+    monkeypatch.setattr(transform, "TOY_READING", transform.Spec((
+        transform.Field("reading_id", "MaDoc", transform.text),
+        transform.Field("updated_at", "NgayCapNhat", transform.onestop_time, raw=True),
+        transform.Field("value", "GiaTri", transform.integer))), raising=False)
+    suites = tmp_path / "expectations"
+    shutil.copytree(validate.EXPECTATIONS_DIR, suites)
+    (suites / "toy_reading.json").write_text(json.dumps({"name": "toy_reading", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "reading_id"}}]}))
+    monkeypatch.setattr(validate, "EXPECTATIONS_DIR", suites)
+    monkeypatch.setenv("DATA_DOCS_DIR", "")
+    with warehouse.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE core.toy_reading (reading_id text PRIMARY KEY, updated_at timestamp, "
+                             "value bigint, batch_id bigint)")
+
+    with pipeline.Resources.from_env(warehouse.url) as res:
+        batch = pipeline.load_daily(res, "toy_reading", DAY)
+        assert "toy_reading" in [e.name for e in pipeline.daily_entities()]  # the gates judge it
+    assert (batch.extracted, batch.loaded, batch.quarantined, batch.day_records) == (2, 1, 1, 2)
+    with warehouse.begin() as conn:
+        assert conn.exec_driver_sql("SELECT reading_id, value FROM core.toy_reading").all() == [("t1", 7)]
+        reason = conn.execute(sa.text("SELECT failed_expectations FROM ops.quarantine WHERE entity = 'toy_reading'"))
+        assert reason.scalar() == "expect_column_values_to_not_be_null(reading_id)"
+    assert [f.name for f in feeds.daily_by_system()["onestop"]][-1] == "toy_reading"  # its DAG task
