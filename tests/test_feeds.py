@@ -44,3 +44,14 @@ def test_a_toy_feed_needs_its_entry_a_suite_and_a_table(warehouse, monkeypatch, 
         reason = conn.execute(sa.text("SELECT failed_expectations FROM ops.quarantine WHERE entity = 'toy_reading'"))
         assert reason.scalar() == "expect_column_values_to_not_be_null(reading_id)"
     assert [f.name for f in feeds.daily_by_system()["onestop"]][-1] == "toy_reading"  # its DAG task
+
+
+def test_docs_sources_table_names_every_feed_and_nothing_else():
+    import re
+    from pathlib import Path
+
+    from etl import feeds
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "sources.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"\| `(core\.[a-z_]+)` \|$", text, flags=re.M))
+    assert documented == {f.table for f in feeds.FEEDS}, "docs/sources.md's tables must follow etl/feeds.py"
