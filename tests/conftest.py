@@ -155,3 +155,22 @@ def _run_etl(*args: str, base_url: str | None = None, env: dict | None = None, c
 @pytest.fixture(scope="session")
 def etl_cli():
     return _run_etl
+
+
+_EXIT_STATUS = 0
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _EXIT_STATUS
+    _EXIT_STATUS = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """After the summary: leave without interpreter finalization, where DuckDB's nanobind bindings print
+    a screenful of 'leaked instance' lines because Great Expectations keeps module state alive (the same
+    exit as `python -m etl`; every resource is closed by then)."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_EXIT_STATUS)
