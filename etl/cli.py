@@ -91,10 +91,11 @@ def explain(exc: BaseException) -> str:
     """An exception as one line that names what to fix."""
     import sqlalchemy as sa
 
+    from etl.config import SettingsError
     from etl.sources.http import SourceError
     from etl.warehouse import WarehouseConfigError
 
-    if isinstance(exc, (SourceError, WarehouseConfigError, pipeline.QualityGateFailed)):
+    if isinstance(exc, (SettingsError, SourceError, WarehouseConfigError, pipeline.QualityGateFailed)):
         return str(exc)
     if isinstance(exc, sa.exc.OperationalError):
         cause = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
