@@ -9,21 +9,36 @@ One run costs about the same for one date as for a year of dates: no step loops 
 from __future__ import annotations
 
 import logging
+import re
 import time as clock
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etl.warehouse import SQL_DIR, Warehouse
+from etl.warehouse import SQL_DIR, Warehouse, sql_file
 
 log = logging.getLogger(__name__)
 MEASURES_DIR = SQL_DIR / "indicators" / "measures"
 PERIODS = ("day", "mtd", "qtd", "ytd")
+PREPARE = "indicators/prepare.sql"
+
+
+def _temp_tables(script: str) -> tuple[list[str], list[str]]:
+    """The temporary tables a script fills (`CREATE TEMPORARY TABLE t AS ...`) and those it only
+    declares (`CREATE TEMPORARY TABLE t (...)`) for the later steps to fill."""
+    text = sql_file(script)
+    return (re.findall(r"CREATE TEMPORARY TABLE (\w+) AS\b", text),
+            re.findall(r"CREATE TEMPORARY TABLE (\w+) \(", text))
+
+
+# The working tables are named in prepare.sql only; each needs statistics once it is filled.
+PREPARED_TABLES, FILLED_LATER_TABLES = _temp_tables(PREPARE)
 
 
 def measure_codes() -> list[str]:
-    """Each file in sql/indicators/measures/ computes the indicator it is named after."""
+    """Each file in sql/indicators/measures/ computes the indicator it is named after, given as
+    the bound parameter :indicator_code (the files write no code themselves)."""
     return sorted(p.stem for p in MEASURES_DIR.glob("*.sql"))
 
 
@@ -53,28 +68,18 @@ def year_chunks(start: date, end: date) -> list[tuple[date, date]]:
     return chunks
 
 
-def _analyze(wh: Warehouse, conn: Connection, *tables: str) -> None:
-    """PostgreSQL plans temporary tables without statistics (autovacuum never sees them): with
-    millions of facts it then guesses badly (sort-based aggregates spilling to disk). DuckDB
-    keeps its statistics up to date by itself."""
-    if wh.dialect == "postgresql":
-        for table in tables:
-            conn.exec_driver_sql(f"ANALYZE {table}")
-
-
 def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: str) -> int:
     params = range_params(start, end, province)
     began = clock.monotonic()
-    wh.run_script(conn, "indicators/prepare.sql", params)
-    _analyze(wh, conn, "ind_period_end", "ind_epoch", "ind_epoch_agency", "ind_agency_map", "ind_rollup",
-             "ind_version", "ind_recv", "ind_ended", "ind_open", "ind_config", "ind_paid_tx", "ind_postal")
+    wh.run_script(conn, PREPARE, params)
+    wh.analyze(conn, *PREPARED_TABLES)
     codes = measure_codes()
     for code in codes:
         conn.execute(sa.text("INSERT INTO ind_code (indicator_code) VALUES (:code)"), {"code": code})
-        wh.run_script(conn, f"indicators/measures/{code}.sql", params)
-    _analyze(wh, conn, "ind_service_fact", "ind_service_scope")
+        wh.run_script(conn, f"indicators/measures/{code}.sql", {**params, "indicator_code": code})
+    wh.analyze(conn, *FILLED_LATER_TABLES)  # services.sql reads the service facts
     wh.run_script(conn, "indicators/services.sql", params)
-    _analyze(wh, conn, "ind_fact", "ind_code")
+    wh.analyze(conn, *FILLED_LATER_TABLES)  # aggregate.sql reads every fact
     wh.run_script(conn, "indicators/aggregate.sql", params)
     wh.run_script(conn, "indicators/publish.sql", params)
     rows = conn.execute(sa.text(

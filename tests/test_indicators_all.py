@@ -56,6 +56,7 @@ The dossiers (as of the end of D), with what makes each one an edge:
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -543,3 +544,21 @@ def test_on_time_stops_the_clock_at_the_supplement_request(warehouse):
                     assert got[(agency_code, period, "on_time_rate")] == tuple(map(int, pair.split("/"))), \
                         (day, period, agency_code)
             assert_same(got, reference_snapshot(conn, day), f"reference {day}")
+
+
+def test_measure_files_take_their_code_as_a_bound_parameter():
+    codes = indicators.measure_codes()
+    for code in codes:
+        text = (indicators.MEASURES_DIR / f"{code}.sql").read_text(encoding="utf-8")
+        assert ":indicator_code" in text, code
+        assert [c for c in codes if f"'{c}'" in text] == [], f"{code}.sql writes an indicator code literally"
+
+
+def test_the_working_tables_are_named_in_prepare_sql_only():
+    """indicators.py analyzes the tables prepare.sql creates (on PostgreSQL), read from the file."""
+    prepared, later = set(indicators.PREPARED_TABLES), set(indicators.FILLED_LATER_TABLES)
+    assert later == {"ind_fact", "ind_service_fact", "ind_service_scope", "ind_code"}
+    assert {"ind_version", "ind_run", "ind_recv", "ind_ended", "ind_open", "ind_sync"} <= prepared
+    read = {t for p in indicators.MEASURES_DIR.glob("*.sql")
+            for t in re.findall(r"(?:FROM|JOIN) (ind_\w+)", p.read_text(encoding="utf-8"))}
+    assert read and read <= prepared, read - prepared

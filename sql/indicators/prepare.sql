@@ -174,98 +174,107 @@ WHERE v.lo <= v.hi
 -- The versions as each family of measures sees them: consecutive versions of a dossier that
 -- look the same to the family are merged into one run of dates [lo, hi] (a dossier going
 -- processing -> awaiting payment -> processing changes nothing on the receipt side), so that the
--- measures' facts are per run, not per version, and runs of different dossiers collapse.
--- Receipt side: the dossier as received.
+-- measures' facts are per run, not per version, and runs of different dossiers collapse. The
+-- families: recv (the dossier as received), ended (once its processing ended), open (received,
+-- not ended, not withdrawn) and sync (as received, with the first date its state is accepted by
+-- the national portal: an accepted sync receipt at or after the change that produced the
+-- version; a version synced by its first day is synced on all its days).
+-- One pass over each dossier's versions in order numbers every family's runs (ind_run): a run
+-- starts where the previous version is not on the day before, is not in the family, or differs
+-- in a column the family reads. Each family's table then merges its runs.
+DROP TABLE IF EXISTS ind_run;
+CREATE TEMPORARY TABLE ind_run AS
+WITH synced AS (
+    SELECT x.dossier_code, x.updated_at,
+           GREATEST(CAST(MIN(r.synced_at) AS date), CAST(:range_start AS date)) AS synced_date
+    FROM ind_version x
+    JOIN core.sync_receipt r
+      ON r.dossier_code = x.dossier_code AND r.error_code = 0 AND r.synced_at >= x.updated_at
+    WHERE x.is_received
+    GROUP BY x.dossier_code, x.updated_at
+),
+v AS (
+    SELECT v.dossier_code, v.agency_code, v.procedure_code, v.received_date, v.received_event, v.channel,
+           v.result_channel, v.has_digitized_components, v.paid_flag, v.ended_event, v.result_digitized,
+           v.digitally_signed, v.due_at, v.lo, v.hi, v.is_received, v.is_open,
+           v.ended_at IS NOT NULL AS is_ended,
+           v.supplement_count <= 1 AND NOT v.requested_late AND (v.due_at IS NULL OR v.ended_at <= v.due_at) AS on_time,
+           v.supplement_count > 1 OR v.requested_late AS late,
+           v.status = 5 AS waiting,
+           CASE WHEN s.synced_date <= v.lo THEN DATE '1900-01-01' ELSE s.synced_date END AS synced_from
+    FROM ind_version v
+    LEFT JOIN synced s ON s.dossier_code = v.dossier_code AND s.updated_at = v.updated_at
+),
+same AS (
+    -- the previous version, on the day before, with the same agency, is the same for the family
+    SELECT v.*,
+           LAG(v.hi) OVER w = v.lo - 1 AND LAG(v.agency_code) OVER w = v.agency_code AS follows,
+           LAG(v.is_received) OVER w
+             AND LAG(v.procedure_code) OVER w = v.procedure_code
+             AND LAG(v.received_date) OVER w = v.received_date
+             AND LAG(v.received_event) OVER w = v.received_event
+             AND LAG(v.channel) OVER w = v.channel
+             AND LAG(v.result_channel) OVER w IS NOT DISTINCT FROM v.result_channel
+             AND LAG(v.has_digitized_components) OVER w = v.has_digitized_components
+             AND LAG(v.paid_flag) OVER w = v.paid_flag AS same_recv,
+           LAG(v.is_ended) OVER w
+             AND LAG(v.ended_event) OVER w = v.ended_event
+             AND LAG(v.result_channel) OVER w IS NOT DISTINCT FROM v.result_channel
+             AND LAG(v.result_digitized) OVER w = v.result_digitized
+             AND LAG(v.digitally_signed) OVER w = v.digitally_signed
+             AND LAG(v.on_time) OVER w = v.on_time AS same_ended,
+           LAG(v.is_open) OVER w
+             AND LAG(v.late) OVER w = v.late
+             AND LAG(v.waiting) OVER w = v.waiting
+             AND LAG(v.due_at) OVER w IS NOT DISTINCT FROM v.due_at AS same_open,
+           LAG(v.is_received) OVER w
+             AND LAG(v.received_event) OVER w = v.received_event
+             AND LAG(v.synced_from) OVER w IS NOT DISTINCT FROM v.synced_from AS same_sync
+    FROM v
+    WINDOW w AS (PARTITION BY v.dossier_code ORDER BY v.lo)
+)
+SELECT s.dossier_code, s.agency_code, s.procedure_code, s.received_date, s.received_event, s.channel,
+       s.result_channel, s.has_digitized_components, s.paid_flag, s.ended_event, s.result_digitized,
+       s.digitally_signed, s.on_time, s.late, s.waiting, s.due_at, s.synced_from, s.lo, s.hi,
+       s.is_received, s.is_ended, s.is_open,
+       SUM(CASE WHEN s.follows AND s.same_recv THEN 0 ELSE 1 END) OVER w AS recv_run,
+       SUM(CASE WHEN s.follows AND s.same_ended THEN 0 ELSE 1 END) OVER w AS ended_run,
+       SUM(CASE WHEN s.follows AND s.same_open THEN 0 ELSE 1 END) OVER w AS open_run,
+       SUM(CASE WHEN s.follows AND s.same_sync THEN 0 ELSE 1 END) OVER w AS sync_run
+FROM same s
+WINDOW w AS (PARTITION BY s.dossier_code ORDER BY s.lo ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+
 DROP TABLE IF EXISTS ind_recv;
 CREATE TEMPORARY TABLE ind_recv AS
-WITH flagged AS (
-    SELECT v.dossier_code, v.agency_code, v.procedure_code, v.received_at, v.received_date, v.received_event,
-           v.channel, v.result_channel, v.has_digitized_components, v.paid_flag, v.lo, v.hi,
-           CASE WHEN LAG(v.hi) OVER w = v.lo - 1
-                 AND LAG(v.agency_code) OVER w = v.agency_code
-                 AND LAG(v.procedure_code) OVER w = v.procedure_code
-                 AND LAG(v.received_at) OVER w = v.received_at
-                 AND LAG(v.channel) OVER w = v.channel
-                 AND LAG(v.result_channel) OVER w IS NOT DISTINCT FROM v.result_channel
-                 AND LAG(v.has_digitized_components) OVER w = v.has_digitized_components
-                 AND LAG(v.paid_flag) OVER w = v.paid_flag
-                THEN 0 ELSE 1 END AS starts
-    FROM ind_version v
-    WHERE v.is_received
-    WINDOW w AS (PARTITION BY v.dossier_code ORDER BY v.lo)
-),
-runs AS (
-    SELECT f.*, SUM(f.starts) OVER (PARTITION BY f.dossier_code ORDER BY f.lo
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-    FROM flagged f
-)
-SELECT dossier_code, run, agency_code, procedure_code, received_date, received_event, channel, result_channel,
+SELECT dossier_code, agency_code, procedure_code, received_date, received_event, channel, result_channel,
        has_digitized_components, paid_flag, MIN(lo) AS lo, MAX(hi) AS hi
-FROM runs
-GROUP BY dossier_code, run, agency_code, procedure_code, received_date, received_event, channel, result_channel,
-         has_digitized_components, paid_flag;
+FROM ind_run
+WHERE is_received
+GROUP BY dossier_code, recv_run, agency_code, procedure_code, received_date, received_event, channel,
+         result_channel, has_digitized_components, paid_flag;
 
--- Result side: the dossier once its processing ended.
 DROP TABLE IF EXISTS ind_ended;
 CREATE TEMPORARY TABLE ind_ended AS
-WITH v AS (
-    SELECT dossier_code, agency_code, ended_at, ended_event, result_channel, result_digitized, digitally_signed,
-           (supplement_count <= 1 AND NOT requested_late AND (due_at IS NULL OR ended_at <= due_at)) AS on_time,
-           lo, hi
-    FROM ind_version
-    WHERE ended_at IS NOT NULL
-),
-flagged AS (
-    SELECT v.*,
-           CASE WHEN LAG(v.hi) OVER w = v.lo - 1
-                 AND LAG(v.agency_code) OVER w = v.agency_code
-                 AND LAG(v.ended_at) OVER w = v.ended_at
-                 AND LAG(v.result_channel) OVER w IS NOT DISTINCT FROM v.result_channel
-                 AND LAG(v.result_digitized) OVER w = v.result_digitized
-                 AND LAG(v.digitally_signed) OVER w = v.digitally_signed
-                 AND LAG(v.on_time) OVER w = v.on_time
-                THEN 0 ELSE 1 END AS starts
-    FROM v
-    WINDOW w AS (PARTITION BY v.dossier_code ORDER BY v.lo)
-),
-runs AS (
-    SELECT f.*, SUM(f.starts) OVER (PARTITION BY f.dossier_code ORDER BY f.lo
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-    FROM flagged f
-)
-SELECT dossier_code, run, agency_code, ended_event, result_channel, result_digitized, digitally_signed, on_time,
+SELECT dossier_code, agency_code, ended_event, result_channel, result_digitized, digitally_signed, on_time,
        MIN(lo) AS lo, MAX(hi) AS hi
-FROM runs
-GROUP BY dossier_code, run, agency_code, ended_event, result_channel, result_digitized, digitally_signed, on_time;
+FROM ind_run
+WHERE is_ended
+GROUP BY dossier_code, ended_run, agency_code, ended_event, result_channel, result_digitized, digitally_signed,
+         on_time;
 
--- Open: received, not ended, not withdrawn.
 DROP TABLE IF EXISTS ind_open;
 CREATE TEMPORARY TABLE ind_open AS
-WITH v AS (
-    SELECT dossier_code, agency_code, (supplement_count > 1 OR requested_late) AS late, status = 5 AS waiting,
-           due_at, lo, hi
-    FROM ind_version
-    WHERE is_open
-),
-flagged AS (
-    SELECT v.*,
-           CASE WHEN LAG(v.hi) OVER w = v.lo - 1
-                 AND LAG(v.agency_code) OVER w = v.agency_code
-                 AND LAG(v.late) OVER w = v.late
-                 AND LAG(v.waiting) OVER w = v.waiting
-                 AND LAG(v.due_at) OVER w IS NOT DISTINCT FROM v.due_at
-                THEN 0 ELSE 1 END AS starts
-    FROM v
-    WINDOW w AS (PARTITION BY v.dossier_code ORDER BY v.lo)
-),
-runs AS (
-    SELECT f.*, SUM(f.starts) OVER (PARTITION BY f.dossier_code ORDER BY f.lo
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-    FROM flagged f
-)
-SELECT dossier_code, run, agency_code, late, waiting, due_at, MIN(lo) AS lo, MAX(hi) AS hi
-FROM runs
-GROUP BY dossier_code, run, agency_code, late, waiting, due_at;
+SELECT dossier_code, agency_code, late, waiting, due_at, MIN(lo) AS lo, MAX(hi) AS hi
+FROM ind_run
+WHERE is_open
+GROUP BY dossier_code, open_run, agency_code, late, waiting, due_at;
+
+DROP TABLE IF EXISTS ind_sync;
+CREATE TEMPORARY TABLE ind_sync AS
+SELECT dossier_code, agency_code, received_event, synced_from, MIN(lo) AS lo, MAX(hi) AS hi
+FROM ind_run
+WHERE is_received
+GROUP BY dossier_code, sync_run, agency_code, received_event, synced_from;
 
 -- Service configuration rows valid on some date of the range, clipped to it, with the
 -- procedure's catalogue flags.

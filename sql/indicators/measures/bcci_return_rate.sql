@@ -2,7 +2,7 @@
 -- resolved in the period. By post = HinhThucTraKetQua 3, or a VNPost delivery order (PHAT_KQ, not
 -- cancelled) for the dossier, from the day that order was created.
 INSERT INTO ind_fact (indicator_code, agency_code, period, event_date, lo, hi, num_lo, num_hi, w_den, w_num)
-SELECT 'bcci_return_rate', v.agency_code, NULL, v.ended_event, v.lo, v.hi,
+SELECT CAST(:indicator_code AS text), v.agency_code, NULL, v.ended_event, v.lo, v.hi,
        CASE WHEN v.result_channel = 3 THEN DATE '1900-01-01' ELSE o.deliver_date END, CAST(NULL AS date),
        COUNT(*), COUNT(*)
 FROM ind_ended v

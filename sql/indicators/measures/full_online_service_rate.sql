@@ -2,7 +2,7 @@
 -- procedure is eligible to be full-online (DuDieuKienToanTrinh), counting one service per agency x
 -- procedure in the configuration valid on the snapshot date. Same figure in every period.
 INSERT INTO ind_fact (indicator_code, agency_code, period, event_date, lo, hi, num_lo, num_hi, w_den, w_num)
-SELECT 'full_online_service_rate', agency_code, NULL, CAST(NULL AS date), lo, hi,
+SELECT CAST(:indicator_code AS text), agency_code, NULL, CAST(NULL AS date), lo, hi,
        CASE WHEN service_level = 'full_online' THEN DATE '1900-01-01' END, CAST(NULL AS date),
        COUNT(*), COUNT(*)
 FROM ind_config

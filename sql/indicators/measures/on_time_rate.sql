@@ -8,7 +8,7 @@
 -- date moved by a supplement (NgayHenTraMoi) is already in due_at, so the waiting time is not
 -- counted against the agency. More than one supplement request counts as late. Withdrawn (7): neither.
 INSERT INTO ind_fact (indicator_code, agency_code, period, event_date, lo, hi, num_lo, num_hi, w_den, w_num)
-SELECT 'on_time_rate', agency_code, NULL, ended_event, lo, hi,
+SELECT CAST(:indicator_code AS text), agency_code, NULL, ended_event, lo, hi,
        CASE WHEN on_time THEN DATE '1900-01-01' END, CAST(NULL AS date), COUNT(*), COUNT(*)
 FROM ind_ended
 GROUP BY agency_code, ended_event, lo, hi, CASE WHEN on_time THEN DATE '1900-01-01' END;
@@ -17,7 +17,7 @@ GROUP BY agency_code, ended_event, lo, hi, CASE WHEN on_time THEN DATE '1900-01-
 -- day before the due date's day (never in the range when that is before it); waiting ones on every
 -- date unless late.
 INSERT INTO ind_fact (indicator_code, agency_code, period, event_date, lo, hi, num_lo, num_hi, w_den, w_num)
-SELECT 'on_time_rate', agency_code, NULL, CAST(NULL AS date), lo, hi, num_lo, num_hi, COUNT(*), COUNT(*)
+SELECT CAST(:indicator_code AS text), agency_code, NULL, CAST(NULL AS date), lo, hi, num_lo, num_hi, COUNT(*), COUNT(*)
 FROM (
     SELECT agency_code, lo, hi,
            CASE WHEN late THEN NULL

@@ -2,7 +2,7 @@
 -- full-online services, received in the period. A dossier is "of a full-online service" when its
 -- agency's configuration of its procedure was full-online (TOAN_TRINH) on the day it was received.
 INSERT INTO ind_fact (indicator_code, agency_code, period, event_date, lo, hi, num_lo, num_hi, w_den, w_num)
-SELECT 'online_dossier_full_online_rate', v.agency_code, NULL, v.received_event, v.lo, v.hi,
+SELECT CAST(:indicator_code AS text), v.agency_code, NULL, v.received_event, v.lo, v.hi,
        CASE WHEN v.channel = 2 THEN DATE '1900-01-01' END, CAST(NULL AS date), COUNT(*), COUNT(*)
 FROM ind_recv v
 WHERE EXISTS (SELECT 1 FROM core.service_config c

@@ -4,7 +4,7 @@
 -- online when HinhThucThanhToan is 2; a successful PayGov transaction ('00') the one-stop
 -- system does not have counts as online. The agency is the dossier's.
 INSERT INTO ind_fact (indicator_code, agency_code, period, event_date, lo, hi, num_lo, num_hi, w_den, w_num)
-SELECT 'online_payment_transaction_rate', d.agency_code, NULL, t.tx_event,
+SELECT CAST(:indicator_code AS text), d.agency_code, NULL, t.tx_event,
        t.lo, CAST(:range_end AS date), CASE WHEN t.online THEN t.lo END, CAST(NULL AS date), COUNT(*), COUNT(*)
 FROM (
     SELECT dossier_code, online,
