@@ -185,7 +185,8 @@ def synthetic_year(profile, per_year: int, seed: int = 2022) -> dict[str, pd.Dat
     versions.clear()
     history.sort_values(["dossier_code", "updated_at"], inplace=True, kind="stable")
     history["valid_to"] = history.groupby("dossier_code", sort=False)["updated_at"].shift(-1)
-    for col in ("received_at", "due_at", "finished_at", "returned_at", "rejected_at"):
+    for col in ("received_at", "due_at", "finished_at", "returned_at", "rejected_at", "supplement_requested_at",
+                "supplement_due_at"):  # no supplement request times: judged as requested on time
         history[col] = history[col].fillna(pd.NaT) if col in history else pd.NaT
     for col in ("has_digitized_components", "result_digitized", "digitally_signed"):
         history[col] = history[col].astype("boolean") if col in history else pd.NA
