@@ -1,5 +1,6 @@
 """mart.data_quality and mart.data_quality_reason (sql/migrations/0032_data_quality.sql), worked out
-by hand from ops and core rows written directly, on DuckDB and PostgreSQL.
+by hand from ops and core rows written directly, on DuckDB and PostgreSQL; and one day of a real
+four-night run against a simulator with late updates and bad records, counted again in pandas.
 
 Data day D = 2022-01-05: the batches whose window ends at 2022-01-06 00:00 (a look-back of three
 days: 01-02 .. 01-06). Agencies A1 (a department) and A2 (a district).
@@ -20,8 +21,11 @@ HS3 v2 (none after it).
 """
 from __future__ import annotations
 
+import statistics
+from collections import Counter
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -119,12 +123,14 @@ def test_dossier_source_row_by_hand(quality):
 def test_agency_rows_by_hand(quality):
     rows, _ = quality
     a1, a2 = rows[(D, "onestop", "dossier", "A1")], rows[(D, "onestop", "dossier", "A2")]
-    assert (a1.agency_name, a1.level_label, a1.records_extracted, a1.quarantined) == ("Sở Tư pháp", "sở-ngành", None, None)
+    assert (a1.agency_name, a1.level_label, a1.records_extracted, a1.quarantined) == (
+        "Sở Tư pháp", "sở-ngành", None, None)
     assert (a1.records_new, a1.late_records, a1.late_max_days) == (2, 1, 2)
     assert (a1.dossiers_checked, a1.missing_key_dates, a1.missing_key_dates_share) == (1, 1, 1.0)
     assert (a2.records_new, a2.late_records, a2.late_max_days, a2.missing_key_dates_share) == (3, 1, 1, 0.0)
     # earlier days: HS4 (received, no NgayTiepNhan) on 01-04, HS2 (processed, no end date) on 01-03
-    day4, day3 = rows[(date(2022, 1, 4), "onestop", "dossier", None)], rows[(date(2022, 1, 3), "onestop", "dossier", None)]
+    day4 = rows[(date(2022, 1, 4), "onestop", "dossier", None)]
+    day3 = rows[(date(2022, 1, 3), "onestop", "dossier", None)]
     assert (day4.dossiers_checked, day4.missing_received_at, day4.records_new, day4.late_records) == (2, 1, 1, 0)
     assert (day4.quarantined, day4.batches) == (1, 1)
     assert (day3.dossiers_checked, day3.missing_end_date, day3.batches, day3.records_new) == (1, 1, None, None)
@@ -150,3 +156,70 @@ def test_quarantine_by_reason(quality):
     assert {k: (r.quarantined, r.quarantined_unresolved) for k, r in reasons.items()} == {
         (D, "dossier", IN_SET): (2, 1), (D, "dossier", NOT_NULL): (1, 1),
         (date(2022, 1, 4), "dossier", NOT_NULL): (1, 1)}
+
+
+# -- a real nightly run against a faulty simulator ------------------------------------------------
+RUN_DAY = date(2022, 1, 5)
+
+
+@pytest.fixture(scope="module")
+def faulty_run(etl_cli, tmp_path_factory):
+    """Four nights (01-03 .. 01-06) of `python -m etl backfill` against a simulator serving late updates
+    and bad records, on DuckDB: the view's rows against the same figures counted here in pandas."""
+    from mocks.testing import run_simulator
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('dq') / 'w.duckdb'}"
+    with run_simulator(seed=5, dossiers_per_year=5000, faults=["late_updates=0.3", "bad_records=0.05"]) as base:
+        etl_cli("--warehouse-url", url, "backfill", "--start", "2022-01-03", "--end", "2022-01-06", base_url=base)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        tables = {name: pd.read_sql(sa.text(f"SELECT * FROM {name}"), conn) for name in (
+            "ops.batch", "ops.quarantine", "core.dossier_history", "core.sync_receipt")}
+        view = {(r.source, r.entity, r.agency_code): r for r in conn.execute(sa.text(
+            "SELECT * FROM mart.data_quality WHERE data_day = :d"), {"d": RUN_DAY})}
+    engine.dispose()
+    return tables, view
+
+
+def test_a_faulty_run_counted_by_hand(faulty_run):
+    tables, view = faulty_run
+    start, end = datetime.combine(RUN_DAY, datetime.min.time()), datetime(2022, 1, 6)
+    batches = tables["ops.batch"]
+    own = batches[(batches.source == "onestop") & (batches.entity == "dossier") & (batches.window_end == end)]
+    history = tables["core.dossier_history"]
+    new = history[history.batch_id.isin(own.batch_id)]
+    late = new[new.updated_at < start]
+    quarantine = tables["ops.quarantine"]
+    rejected = quarantine[(quarantine.entity == "dossier") & quarantine.first_batch_id.isin(own.batch_id)]
+    reasons = Counter(r for f in rejected.failed_expectations for r in f.split("; "))
+    assert len(late) > 0 and len(rejected) > 0, "the faults must show: late versions and quarantined dossiers"
+
+    row = view[("onestop", "dossier", None)]
+    assert (row.records_extracted, row.records_of_day) == tuple(own[own.status == "succeeded"].iloc[-1][
+        ["extracted", "day_records"]])
+    assert (row.records_new, row.late_records) == (len(new), len(late))
+    assert row.late_max_days == max((RUN_DAY - t.date()).days for t in late.updated_at)
+    assert (row.quarantined, row.quarantined_unresolved) == (len(rejected), int(rejected.resolved_at.isna().sum()))
+    assert sorted(row.quarantine_reasons.split("; ")) == sorted(f"{r}: {n}" for r, n in reasons.items())
+    per_agency = [r for k, r in view.items() if k[:2] == ("onestop", "dossier") and k[2] is not None]
+    assert sum(r.records_new or 0 for r in per_agency) == len(new)
+
+    # end-of-day states of the dossiers changed on the day
+    state = history[(history.updated_at >= start) & (history.updated_at < end)
+                    & (history.valid_to.isna() | (history.valid_to >= end))]
+    after_receipt = state.status.isin([2, 4, 5, 6, 8, 9, 10])
+    no_due = after_receipt & state.received_at.notna() & state.due_at.isna()
+    assert (row.dossiers_checked, row.missing_due_at) == (len(state), int(no_due.sum()))
+
+    # sync lag: each version changed on the day, to the first accepted sync at or after it
+    sync = tables["core.sync_receipt"]
+    accepted = sync[sync.error_code == 0][["dossier_code", "synced_at"]]
+    versions = history[(history.updated_at >= start) & (history.updated_at < end)][["dossier_code", "updated_at"]]
+    pairs = versions.merge(accepted, on="dossier_code", how="left")
+    pairs = pairs[pairs.synced_at >= pairs.updated_at]
+    first = pairs.groupby(["dossier_code", "updated_at"]).synced_at.min()
+    lags = [(s - u).total_seconds() / 3600 for (_, u), s in first.items()]
+    ndxp = view[("ndxp", "sync_receipt", None)]
+    assert (ndxp.versions_changed, ndxp.versions_synced) == (len(versions), len(lags))
+    assert ndxp.sync_lag_max_hours == pytest.approx(max(lags))
+    assert ndxp.sync_lag_median_hours == pytest.approx(statistics.median(lags))
