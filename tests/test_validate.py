@@ -16,6 +16,13 @@ AGENCY, PROCEDURE = "000.00.01.H13", "1.000001"
 PARAMETERS = {"known_agencies": [AGENCY], "known_procedures": [PROCEDURE]}
 
 
+@pytest.fixture
+def docs(tmp_path, monkeypatch) -> Path:
+    """A Data Docs directory of the test's own (the shared one is written by other processes)."""
+    monkeypatch.setenv("DATA_DOCS_DIR", str(tmp_path / "data_docs"))
+    return tmp_path / "data_docs"
+
+
 def dossier(code, *, agency=AGENCY, received="20220315100000", due="20220320170000"):
     return {"MaHoSo": code, "MaTTHC": PROCEDURE, "DonViXuLy": agency, "KenhThucHien": 2, "TrangThaiHoSo": 4,
             "NgayNopHoSo": "20220315090000", "NgayTiepNhan": received, "NgayHenTra": due, "NgayKetThucXuLy": None,
@@ -36,7 +43,7 @@ BAD = [dossier("bad-agency", agency="XX.UNKNOWN"),
        {**dossier("x"), "MaHoSo": None}]
 
 
-def test_bad_rows_are_split_off_with_what_they_failed():
+def test_bad_rows_are_split_off_with_what_they_failed(docs):
     frame = dossier_frame(GOOD + BAD)
     outcome = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test bad rows {uuid.uuid4().hex}")
     assert sorted(outcome.valid["dossier_code"]) == sorted(r["MaHoSo"] for r in GOOD)
@@ -54,13 +61,6 @@ def test_bad_rows_are_split_off_with_what_they_failed():
                        "expect_column_pair_values_a_to_be_greater_than_b(due_at,received_at)": 1,
                        "expect_column_values_to_match_strftime_format(received_at_raw)": 1,
                        "expect_column_values_to_not_be_null(dossier_code)": 1}
-
-
-@pytest.fixture
-def docs(tmp_path, monkeypatch) -> Path:
-    """A Data Docs directory of the test's own (the shared one is written by other processes)."""
-    monkeypatch.setenv("DATA_DOCS_DIR", str(tmp_path / "data_docs"))
-    return tmp_path / "data_docs"
 
 
 def _page(run_name: str) -> list[Path]:
