@@ -3,15 +3,10 @@ real HTTP, and an isolated Airflow home. With CI=true nothing here may skip."""
 from __future__ import annotations
 
 import os
-import uuid
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.fixtures.environment import PG_ADMIN_URL, ROOT, create_database, drop_database, require_postgres
 
 # Airflow reads its configuration at import: isolate it before any test imports airflow.
 _AIRFLOW_HOME = ROOT / "var" / "test-airflow-home"
@@ -23,54 +18,17 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DATA_DOCS_DIR", str(ROOT / "var" / "test-data-docs"))
 
 
-def _postgres_available() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    try:
-        engine = sa.create_engine(PG_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-        return f"{type(exc).__name__}: {exc}"
-
-
-def require_postgres() -> None:
-    reason = _postgres_available()
-    if reason is None:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true and PostgreSQL at {PG_ADMIN_URL} is not reachable: {reason}")
-    pytest.skip(f"PostgreSQL not reachable ({reason}); with CI=true this fails instead")
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     require_postgres()
     return PG_ADMIN_URL
 
 
-def _create_pg_database(admin_url: str) -> tuple[str, str]:
-    name = f"dvc_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return name, admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    engine.dispose()
-
-
 @pytest.fixture
 def pg_url(postgres_server):
-    name, url = _create_pg_database(postgres_server)
+    name, url = create_database(postgres_server)
     yield url
-    _drop_pg_database(postgres_server, name)
+    drop_database(postgres_server, name)
 
 
 @pytest.fixture
@@ -85,9 +43,9 @@ def warehouse_url(request, tmp_path):
         yield f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
         return
     admin = request.getfixturevalue("postgres_server")
-    name, url = _create_pg_database(admin)
+    name, url = create_database(admin)
     yield url
-    _drop_pg_database(admin, name)
+    drop_database(admin, name)
 
 
 @pytest.fixture
@@ -126,13 +84,13 @@ def pg_database(postgres_server):
     made = []
 
     def make() -> str:
-        name, url = _create_pg_database(postgres_server)
+        name, url = create_database(postgres_server)
         made.append(name)
         return url
 
     yield make
     for name in made:
-        _drop_pg_database(postgres_server, name)
+        drop_database(postgres_server, name)
 
 
 def _run_etl(*args: str, base_url: str | None = None, env: dict | None = None, check: bool = True):

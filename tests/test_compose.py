@@ -16,7 +16,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from tests.conftest import ROOT
+from tests.fixtures.environment import ROOT
 
 CHECK = ROOT / "airflow" / "check_secrets.py"
 # .env variable -> the container variable it sets

@@ -19,7 +19,7 @@ import pytest
 
 from dags.dvc_common import run_days
 from etl import notify
-from tests.conftest import ROOT
+from tests.fixtures.environment import ROOT
 
 TZ = "Asia/Ho_Chi_Minh"
 NOW = pendulum.datetime(2026, 3, 10, 10, 23, tz=TZ)  # "now" of the runs by hand below

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.fixtures.environment import ROOT
 
 DAG_FILES = sorted(p.name for p in (ROOT / "dags").glob("dvc_*.py") if p.name != "dvc_common.py")
 LOCAL_TZ = "Asia/Ho_Chi_Minh"

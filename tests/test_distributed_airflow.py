@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import IN_CI, ROOT, _create_pg_database, _drop_pg_database, require_postgres
+from tests.fixtures.environment import IN_CI, ROOT, create_database, drop_database, require_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -192,15 +192,15 @@ def redis_broker():
 @pytest.fixture
 def databases(postgres_server):
     require_postgres()
-    meta_name, meta_url = _create_pg_database(postgres_server)
+    meta_name, meta_url = create_database(postgres_server)
     try:
-        wh_name, wh_url = _create_pg_database(postgres_server)
+        wh_name, wh_url = create_database(postgres_server)
     except Exception:
-        _drop_pg_database(postgres_server, meta_name)
+        drop_database(postgres_server, meta_name)
         raise
     yield meta_url, wh_url
     for name in (meta_name, wh_name):
-        _drop_pg_database(postgres_server, name)
+        drop_database(postgres_server, name)
 
 
 TRANSPORT_FAULTS = ["http5xx=0.2", "rate429=0.2", "malformed=0.2", "duplicates=0.2", "late_updates=0.2", "slow=0.2"]

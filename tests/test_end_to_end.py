@@ -15,7 +15,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.conftest import ROOT
+from tests.fixtures.environment import ROOT
 
 pytestmark = pytest.mark.slow
 

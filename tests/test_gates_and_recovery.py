@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from etl import load, pipeline
 from etl.timeutil import Window
-from tests.test_indicators_fixture import COMM, DEPT, DOSSIERS, load_fixture, version
+from tests.fixtures.small_province import COMM, DEPT, DOSSIERS, load_fixture, version
 
 DAY = date(2022, 3, 15)  # a Tuesday
 

@@ -1,58 +1,9 @@
-"""Every indicator, every period, worked out by hand on a fixture of a few dozen records built to
-hit the edges, on DuckDB and on PostgreSQL.
+"""Every indicator, every period, worked out by hand on the province of tests/fixtures/all_indicators.py
+(a few dozen records built to hit the edges; its docstring says what makes each one an edge), on
+DuckDB and on PostgreSQL.
 
 Snapshot date D = Monday 2022-05-16: day = 05-16, mtd = 05-01..05-16, qtd = 04-01..05-16,
 ytd = 01-01..05-16 (all four different).
-
-Agencies (Lào Cai codes): ROOT (province) > DEPT "Sở Ngoại vụ" (level 1), ROOT > DIST "UBND huyện
-Bảo Thắng" (level 2) > COMM, OLD, NEW (communes). OLD was merged into NEW on 2022-05-01
-(OLD valid to 04-30, successor NEW, valid from 05-01): on D, OLD's dossiers count for NEW.
-
-Procedures: P1 eligible to be full-online, with a fee; P2 eligible, no fee; P3 not eligible, fee.
-Configuration valid on D (agency: procedure level [online payment]):
-  DEPT: P1 full [pay], P2 partial, P3 offline | COMM: P1 full [pay], P2 full
-  NEW (from 05-01): P1 partial, P2 full       | OLD (to 04-30): P1 full [pay], P2 full
-  DIST: P1 full [pay] until 04-30 then partial [pay], P3 partial [pay]
-Integrated on the national portal: DEPT-P1 from 03-01; COMM-P1 01-01 to 05-16 (stopped on D: not
-integrated on D); COMM-P2 from 05-16 (integrated on D).
-
-The dossiers (as of the end of D), with what makes each one an edge:
-  DEPT a1  P1 online, received D 09:00, processed D 15:00 before due 05-20; result online, digitized,
-           signed; paid online (flag); synced after its last change
-  DEPT a2  P1, NULL channel (= counter), received D 23:59:30 (just before midnight: counts on D),
-           open, due 05-25; an online payment cancelled on D and one paid 05-17 00:00:10 (after D:
-           not paid as of D); synced only 05-17 00:05 (after D: not synced)
-  DEPT a3  P1 online, received 05-17 00:00:05 (just after D's midnight): in nothing
-  DEPT a4  P2 by post (collection order 05-02), received 05-03, processed 05-10 before due 05-12,
-           result by post, signed
-  DEPT a5  P3 counter, received 04-05, processed 04-20 after due 04-15: late; paid at the counter
-  DEPT a6  P1 online, received 02-10, processing stopped (8) 02-20 before due: on time; an online
-           payment later refunded (still paid online); no paid flag
-  DEPT a7  P1 online, received 03-01, two supplement requests, processed 03-20 before due: late
-  DEPT a8  P2 counter, received 01-10, withdrawn (7): received, but not in on_time_rate
-  DEPT a9  P1 registered only (status 1): in nothing
-  DEPT a10 P3 counter, NgayTiepNhan set but not accepted (3) on D 10:00: not received, but its
-           processing ended (refusal) on D without a due date: resolved on time
-  COMM c1  P2 online, received D 10:00, open, due D 17:00: overdue at the end of D
-  COMM c2  P2 NULL channel, received 04-20, waiting for a supplement (5) past due 04-30: on time
-           (requested 04-20, before its due date: the clock stopped then)
-  COMM c3  P1 counter, received 04-25, open, due 05-20; paid by a PayGov transaction ('00') only
-  COMM c4  P1 counter, received 01-15, returned 01-20 on time by post (delivery order); counter payment
-  COMM c5  P2 online, received 05-02 (synced), processed D 22:00 after due 05-10: late; that last
-           change was rejected by the portal on D (not synced as of D)
-  COMM c6  P1 counter, received 03-10, open, overdue, two supplements; a pending online payment and
-           a failed PayGov attempt: not paid
-  OLD  o1  P1 online, received 04-05, returned 04-10 on time, result online; paid online (flag)
-  OLD  o2  P2 NULL channel, received 04-28, open, due 05-06: overdue
-  OLD  o3  P1 by post, received 02-14, processed 02-20 on time, result by post; not paid
-  NEW  n1  P2 online, received 05-05, processed 05-09 on time, result online; a cancelled delivery
-           order (not evidence of a postal result); its last change rejected by the portal
-  NEW  n2  P1 counter, received D 00:00:30 (just after midnight: counts on D), open, due 05-25
-  DIST t1  P1 online, received 04-12 (service full-online then), processed 04-14 on time, result at
-           the counter but a (not cancelled) postal delivery order from 04-15
-  DIST t2  P1 online, received 05-09 (service partial then), awaiting payment (6), due 05-20; paid
-           online through the provincial gateway 05-10 (no flag)
-  DIST t3  P3 counter with a postal collection order, received D 14:00, open; paid at the counter
 """
 from __future__ import annotations
 
@@ -62,165 +13,24 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from etl import indicators, load, targets
-from tests.test_indicators_reference import assert_same, reference_snapshot, warehouse_snapshot
+from etl import indicators
+from tests.fixtures.all_indicators import (
+    COMM,
+    DEPT,
+    DIST,
+    NEW,
+    OLD,
+    P2,
+    ROOT,
+    D,
+    V,
+    load_fixture,
+    load_reference_and_dossiers,
+    supplement_request,
+)
+from tests.fixtures.reference import PERIODS, assert_same, reference_snapshot, warehouse_snapshot
 
-D = date(2022, 5, 16)
-ROOT, DEPT, DIST = "000.00.00.H13", "000.00.11.H13", "000.00.19.H13"
-COMM, OLD, NEW = "000.01.19.H13", "000.02.19.H13", "000.03.19.H13"
-P1, P2, P3 = "1.000001", "1.000002", "2.000003"
-FEES = {P1: 50_000, P2: 0, P3: 30_000}
-
-
-def agency(code, name, level, parent, valid_from="20200101000000", valid_to=None, successor=None):
-    return {"MaDonVi": code, "TenDonVi": name, "Cap": level, "MaDonViCha": parent, "HieuLucTu": valid_from,
-            "HieuLucDen": valid_to, "MaDonViKeThua": successor}
-
-
-AGENCIES = [
-    agency(ROOT, "UBND tỉnh Lào Cai", 1, None), agency(DEPT, "Sở Ngoại vụ", 1, ROOT),
-    agency(DIST, "UBND huyện Bảo Thắng", 2, ROOT), agency(COMM, "UBND xã Phong Niên", 3, DIST),
-    agency(OLD, "UBND xã Xuân Quang", 3, DIST, valid_to="20220430235959", successor=NEW),
-    agency(NEW, "UBND xã Xuân Quang mới", 3, DIST, valid_from="20220501000000"),
-]
-
-
-def procedure(code, name, eligible, fee):
-    return {"MaTTHC": code, "TenTTHC": name, "MaLinhVuc": "LV", "TenLinhVuc": "Lĩnh vực", "CapThucHien": [1, 2, 3],
-            "DuDieuKienToanTrinh": int(eligible), "CoPhiLePhi": int(fee)}
-
-
-PROCEDURES = [procedure(P1, "Thủ tục một", True, True), procedure(P2, "Thủ tục hai", True, False),
-              procedure(P3, "Thủ tục ba", False, True)]
-
-
-def config(agency_code, proc, level, pay, bcci=True, start="20220101000000", end=None):
-    return {"MaDonVi": agency_code, "MaTTHC": proc, "MucDo": level, "CoThanhToanTrucTuyen": int(pay),
-            "CoBCCI": int(bcci), "HieuLucTu": start, "HieuLucDen": end}
-
-
-CONFIGS = [
-    config(DEPT, P1, "TOAN_TRINH", True), config(DEPT, P2, "MOT_PHAN", False, bcci=False),
-    config(DEPT, P3, "TRUC_TIEP", False),
-    config(COMM, P1, "TOAN_TRINH", True), config(COMM, P2, 4, False),  # legacy level 4 = full-online
-    config(OLD, P1, "TOAN_TRINH", True, end="20220430235959"), config(OLD, P2, "TOAN_TRINH", False, end="20220430235959"),
-    config(NEW, P1, "MOT_PHAN", False, start="20220501000000"), config(NEW, P2, "TOAN_TRINH", False, start="20220501000000"),
-    config(DIST, P1, "TOAN_TRINH", True, end="20220430235959"), config(DIST, P1, 3, True, start="20220501000000"),
-    config(DIST, P3, "MOT_PHAN", True),
-]
-
-
-def version(code, agency_code, proc, updated, *, channel=1, status=4, received=None, due=None, finished=None,
-            returned=None, rejected=None, result=None, digitized=0, result_digitized=0, signed=0, paid=0,
-            supplements=0, requests=None):
-    """`supplements` requests made at receipt, or the `requests` given (see `supplement_request`)."""
-    fee = FEES[proc]
-    return {"MaHoSo": code, "MaTTHC": proc, "DonViXuLy": agency_code, "KenhThucHien": channel,
-            "TrangThaiHoSo": status, "NgayNopHoSo": received or updated, "NgayTiepNhan": received,
-            "NgayHenTra": due, "NgayKetThucXuLy": finished, "NgayTra": returned, "NgayTuChoi": rejected,
-            "HinhThucTraKetQua": result, "HoSoCoThanhPhanSoHoa": digitized, "KetQuaDuocSoHoa": result_digitized,
-            "DuocKySo": signed, "DuocThanhToanTrucTuyen": paid,
-            "DanhSachLePhi": [{"MaPhiLePhi": "LP", "TenPhiLePhi": "Lệ phí", "Gia": fee, "HinhThucThu": 1}] if fee else [],
-            "DanhSachHoSoBoSung": requests or [supplement_request(received, due)] * supplements,
-            "ChuHoSo": {"HoVaTen": "Lò Thị Mai", "SoDinhDanh": "010301234567", "SoDienThoai": "0912345678",
-                        "DiaChi": "Bảo Thắng"}, "NgayCapNhat": updated}
-
-
-def supplement_request(asked, due, supplied=None, new_due=None):
-    """A supplement request made at `asked` while `due` was the due date (NgayHenTraCu)."""
-    return {"NgayYeuCau": asked, "NgayBoSung": supplied, "NgayHenTraCu": due, "NgayHenTraMoi": new_due}
-
-
-V = version
-DOSSIERS = [
-    V("a1", DEPT, P1, "20220516090000", channel=2, status=2, received="20220516090000", due="20220520170000",
-      result=2, digitized=1, paid=1),
-    V("a1", DEPT, P1, "20220516150000", channel=2, status=9, received="20220516090000", due="20220520170000",
-      finished="20220516150000", result=2, digitized=1, result_digitized=1, signed=1, paid=1),
-    V("a2", DEPT, P1, "20220516235930", channel=None, status=2, received="20220516235930", due="20220525170000",
-      result=1),
-    V("a3", DEPT, P1, "20220517000005", channel=2, status=2, received="20220517000005", due="20220525170000",
-      result=2, digitized=1),
-    V("a4", DEPT, P2, "20220511090000", channel=3, status=10, received="20220503100000", due="20220512170000",
-      finished="20220510100000", returned="20220511090000", result=3, digitized=1, signed=1),
-    V("a5", DEPT, P3, "20220420100000", channel=1, status=9, received="20220405090000", due="20220415170000",
-      finished="20220420100000", result=1),
-    V("a6", DEPT, P1, "20220220100000", channel=2, status=8, received="20220210090000", due="20220228170000",
-      finished="20220220100000", digitized=1),
-    V("a7", DEPT, P1, "20220320100000", channel=2, status=9, received="20220301090000", due="20220325170000",
-      finished="20220320100000", result=2, digitized=1, result_digitized=1, signed=1, paid=1, supplements=2),
-    V("a8", DEPT, P2, "20220201090000", channel=1, status=7, received="20220110090000", due="20220120170000",
-      result=1),
-    V("a9", DEPT, P1, "20220516080000", channel=2, status=1),
-    V("a10", DEPT, P3, "20220516100000", channel=1, status=3, received="20220516080000",
-      rejected="20220516100000"),
-    V("c1", COMM, P2, "20220516100000", channel=2, status=4, received="20220516100000", due="20220516170000",
-      result=2, digitized=1),
-    V("c2", COMM, P2, "20220422090000", channel=None, status=5, received="20220420090000", due="20220430170000",
-      result=1, supplements=1),
-    V("c3", COMM, P1, "20220425090000", channel=1, status=4, received="20220425090000", due="20220520170000",
-      result=2, digitized=1),
-    V("c4", COMM, P1, "20220120100000", channel=1, status=10, received="20220115090000", due="20220125170000",
-      finished="20220120100000", returned="20220120100000", result=3, result_digitized=1, signed=1),
-    V("c5", COMM, P2, "20220502090000", channel=2, status=2, received="20220502090000", due="20220510170000",
-      result=2, digitized=1),
-    V("c5", COMM, P2, "20220516220000", channel=2, status=9, received="20220502090000", due="20220510170000",
-      finished="20220516220000", result=2, digitized=1, result_digitized=1),
-    V("c6", COMM, P1, "20220311090000", channel=1, status=4, received="20220310090000", due="20220320170000",
-      result=2, digitized=1, supplements=2),
-    V("o1", OLD, P1, "20220410100000", channel=2, status=10, received="20220405090000", due="20220415170000",
-      finished="20220410100000", returned="20220410100000", result=2, digitized=1, result_digitized=1, signed=1,
-      paid=1),
-    V("o2", OLD, P2, "20220428090000", channel=None, status=4, received="20220428090000", due="20220506170000",
-      result=1),
-    V("o3", OLD, P1, "20220220100000", channel=3, status=9, received="20220214090000", due="20220225170000",
-      finished="20220220100000", result=3, digitized=1, signed=1),
-    V("n1", NEW, P2, "20220505090000", channel=2, status=2, received="20220505090000", due="20220512170000",
-      result=2, digitized=1),
-    V("n1", NEW, P2, "20220509100000", channel=2, status=9, received="20220505090000", due="20220512170000",
-      finished="20220509100000", result=2, digitized=1, result_digitized=1, signed=1),
-    V("n2", NEW, P1, "20220516000030", channel=1, status=2, received="20220516000030", due="20220525170000",
-      result=1),
-    V("t1", DIST, P1, "20220414100000", channel=2, status=9, received="20220412090000", due="20220420170000",
-      finished="20220414100000", result=1, digitized=1, signed=1),
-    V("t2", DIST, P1, "20220510100000", channel=2, status=6, received="20220509090000", due="20220520170000",
-      result=2, digitized=1),
-    V("t3", DIST, P3, "20220516140000", channel=1, status=2, received="20220516140000", due="20220530170000",
-      result=1),
-]
-
-# transaction_id, dossier, method, channel, status, transaction_at, updated_at
-PAYMENTS = [
-    ("T1", "a1", 2, "DVCQG", "paid", "2022-05-16 08:55:00", "2022-05-16 08:55:00"),
-    ("T2", "a2", 2, "CONG_TINH", "cancelled", "2022-05-16 23:50:00", "2022-05-17 00:05:00"),
-    ("T3", "a2", 2, "CONG_TINH", "paid", "2022-05-17 00:00:10", "2022-05-17 00:00:10"),
-    ("T4", "a5", 1, "TAI_QUAY", "paid", "2022-04-05 09:10:00", "2022-04-05 09:10:00"),
-    ("T5", "a6", 2, "DVCQG", "refunded", "2022-02-10 09:00:00", "2022-02-25 10:00:00"),
-    ("T6", "c4", 1, "TAI_QUAY", "paid", "2022-01-15 09:00:00", "2022-01-15 09:00:00"),
-    ("T7", "t2", 2, "CONG_TINH", "paid", "2022-05-10 10:00:00", "2022-05-10 10:00:00"),
-    ("T8", "t3", 1, "TAI_QUAY", "paid", "2022-05-16 14:30:00", "2022-05-16 14:30:00"),
-    ("T9", "o1", 2, "DVCQG", "paid", "2022-04-05 09:00:00", "2022-04-05 09:00:00"),
-    ("T10", "c6", 2, "CONG_TINH", "pending", "2022-03-11 09:00:00", "2022-03-11 09:00:00"),
-]
-# transaction_id, dossier, error_code, transaction_at
-PAYGOV = [("G1", "c3", "00", "2022-04-26 10:00:00"), ("T1", "a1", "00", "2022-05-16 08:55:00"),
-          ("G3", "c6", "51", "2022-03-11 09:30:00")]
-# dossier, synced_at, sync_type, error_code
-SYNC = [("a1", "2022-05-16 09:01:00", "INSERT", 0), ("a1", "2022-05-16 15:05:00", "UPDATE", 0),
-        ("a2", "2022-05-17 00:05:00", "INSERT", 0), ("a4", "2022-05-11 09:05:00", "INSERT", 0),
-        ("c1", "2022-05-16 10:01:00", "INSERT", 0), ("c5", "2022-05-02 09:05:00", "INSERT", 0),
-        ("c5", "2022-05-16 22:10:00", "UPDATE", 500), ("c5", "2022-05-17 08:00:00", "UPDATE", 0),
-        ("o1", "2022-04-10 10:02:00", "INSERT", 0), ("n1", "2022-05-05 09:03:00", "INSERT", 0),
-        ("n1", "2022-05-09 10:03:00", "UPDATE", 102)]
-# item_code, dossier, service_type, collection_status, created_at
-POSTAL = [("EL1", "a4", "THU_GOM", 3, "2022-05-02 16:00:00"), ("EB2", "c4", "PHAT_KQ", 3, "2022-01-20 12:00:00"),
-          ("EB3", "n1", "PHAT_KQ", 4, "2022-05-10 09:00:00"), ("EB4", "t1", "PHAT_KQ", 3, "2022-04-15 09:00:00"),
-          ("EL5", "t3", "THU_GOM", 3, "2022-05-16 13:00:00")]
-# procedure, agency, integrated_from, integrated_to
-INTEGRATED = [(P1, DEPT, "2022-03-01", None), (P1, COMM, "2022-01-01", "2022-05-16"),
-              (P2, COMM, "2022-05-16", None), (P1, OLD, "2022-01-01", "2022-04-30")]
-
-# Worked out by hand (see the module docstring): "numerator/denominator" for day, mtd, qtd, ytd.
+# Worked out by hand (see tests/fixtures/all_indicators.py): "numerator/denominator" for day, mtd, qtd, ytd.
 # DIST includes COMM, NEW (with OLD's dossiers) and its own; ROOT = DEPT + DIST.
 EXPECTED = {
     "online_dossier_rate": {
@@ -278,7 +88,6 @@ EXPECTED = {
         DEPT: "0/1 1/2 1/3 1/3", COMM: "0/1 0/1 0/2 1/2", NEW: "0/1 0/2 0/2 1/2",
         DIST: "1/3 1/5 2/6 4/6", ROOT: "1/4 2/7 3/9 5/9"},
 }
-PERIODS = ("day", "mtd", "qtd", "ytd")
 
 
 def expected_figures() -> dict[tuple[str, str, str], tuple[int, int]]:
@@ -289,57 +98,6 @@ def expected_figures() -> dict[tuple[str, str, str], tuple[int, int]]:
                 num, den = pair.split("/")
                 out[(agency_code, period, code)] = (int(num), int(den))
     return out
-
-
-def _insert(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
-    names = ", ".join(columns)
-    marks = ", ".join(f":{c}" for c in columns)
-    for row in rows:
-        conn.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), dict(zip(columns, row, strict=True)))
-
-
-def _ts(value):
-    from datetime import datetime
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _date(value):
-    return None if value is None else date.fromisoformat(value)
-
-
-def load_reference_and_dossiers(wh, pages: list[list[dict]], province: str = "lao_cai"):
-    """Agencies, procedures, configuration, targets, and the dossier versions through the loader."""
-    for name, records in (("agency", AGENCIES), ("procedure", PROCEDURES), ("service_config", CONFIGS)):
-        with wh.begin() as conn:
-            loaded = load.load_batch(wh, conn, load.entity(name), [records],
-                                     load.open_batch(wh, "onestop", name, None, None))
-            assert loaded.quarantined == 0, name
-    with wh.begin() as conn:
-        targets.load_targets(wh, conn, province)
-    batch = load.open_batch(wh, "onestop", "dossier", None, None)
-    with wh.begin() as conn:
-        result = load.load_batch(wh, conn, load.entity("dossier", b"k"), pages, batch)
-        assert result.quarantined == 0
-
-
-def load_fixture(wh, province: str = "lao_cai") -> None:
-    load_reference_and_dossiers(wh, [DOSSIERS[:9], DOSSIERS[9:]], province)
-    with wh.begin() as conn:
-        # The other sources' tables, written directly (their loaders are tested elsewhere).
-        _insert(conn, "core.payment", ["transaction_id", "dossier_code", "amount", "method", "channel", "status",
-                                       "transaction_at", "updated_at", "batch_id"],
-                [(t, d, 50_000, m, ch, s, _ts(at), _ts(up), 0) for t, d, m, ch, s, at, up in PAYMENTS])
-        _insert(conn, "core.paygov_transaction", ["transaction_id", "dossier_code", "amount", "error_code",
-                                                  "transaction_at", "batch_id"],
-                [(t, d, 50_000, e, _ts(at), 0) for t, d, e, at in PAYGOV])
-        _insert(conn, "core.sync_receipt", ["dossier_code", "synced_at", "sync_type", "error_code", "batch_id"],
-                [(d, _ts(at), kind, e, 0) for d, at, kind, e in SYNC])
-        _insert(conn, "core.postal_order", ["item_code", "dossier_code", "service_type", "collection_status",
-                                            "created_at", "updated_at", "batch_id"],
-                [(i, d, s, st, _ts(at), _ts(at), 0) for i, d, s, st, at in POSTAL])
-        _insert(conn, "core.integrated_service", ["procedure_code", "agency_code", "integrated_from",
-                                                  "integrated_to"],
-                [(p, a, _date(f), _date(t)) for p, a, f, t in INTEGRATED])
 
 
 def snapshot_rows(wh, day: date = D, province: str = "lao_cai") -> dict:

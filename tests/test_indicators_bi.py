@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl import indicators
-from tests.test_indicators_all import COMM, DEPT, DIST, NEW, OLD, ROOT, load_fixture
+from tests.fixtures.all_indicators import COMM, DEPT, DIST, NEW, OLD, ROOT, load_fixture
 
 START, END = date(2022, 4, 25), date(2022, 5, 16)
 
@@ -136,7 +136,7 @@ def test_views_have_descriptions(published):
 def test_data_dictionary_lists_every_mart_column(duckdb_url):
     from etl.reports import bi
     from etl.warehouse import Warehouse
-    from tests.conftest import ROOT as REPO
+    from tests.fixtures.environment import ROOT as REPO
 
     wh = Warehouse(duckdb_url)
     wh.migrate()

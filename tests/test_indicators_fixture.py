@@ -1,76 +1,18 @@
 """Hand-built dossiers with every value worked out by hand, on DuckDB and on PostgreSQL.
 
-Agencies: ROOT (province) > DEPT (department), ROOT > DIST (district) > COMM (commune).
-Snapshot date 2022-03-15. The expected figures are in the comments next to each dossier.
+The province and its dossiers are in tests/fixtures/small_province.py (agencies ROOT > DEPT,
+ROOT > DIST > COMM; snapshot date 2022-03-15), what makes each one count in the comments there.
 """
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from etl import indicators, load, targets
-
-D = date(2022, 3, 15)
-ROOT, DEPT, DIST, COMM = "000.00.00.H13", "000.00.01.H13", "000.00.20.H13", "20.01.01.H13"
-
-
-def agency(code, name, level, parent):
-    return {"MaDonVi": code, "TenDonVi": name, "Cap": level, "MaDonViCha": parent,
-            "HieuLucTu": "20200101000000", "HieuLucDen": None, "MaDonViKeThua": None}
-
-
-AGENCIES = [agency(ROOT, "UBND tỉnh Lào Cai", 1, None), agency(DEPT, "Sở Tư pháp", 1, ROOT),
-            agency(DIST, "UBND huyện Bảo Thắng", 2, ROOT), agency(COMM, "UBND xã Phong Niên", 3, DIST)]
-PROCEDURES = [{"MaTTHC": "1.000001", "TenTTHC": "Cấp phiếu lý lịch tư pháp", "MaLinhVuc": "LLTP",
-               "TenLinhVuc": "Lý lịch tư pháp", "CapThucHien": [1, 2, 3], "DuDieuKienToanTrinh": 1,
-               "CoPhiLePhi": 1}]
-CONFIGS = [{"MaDonVi": c, "MaTTHC": "1.000001", "MucDo": "TOAN_TRINH", "CoThanhToanTrucTuyen": 1, "CoBCCI": 1,
-            "HieuLucTu": "20220101000000", "HieuLucDen": None} for c in (DEPT, DIST, COMM)]
-
-
-def version(code, agency_code, updated, *, channel=1, status=4, received=None, due=None, finished=None,
-            supplements=0, requested=None):
-    """`supplements` requests, made at `requested` (else at receipt) while `due` was the due date."""
-    return {"MaHoSo": code, "MaTTHC": "1.000001", "DonViXuLy": agency_code, "KenhThucHien": channel,
-            "TrangThaiHoSo": status, "NgayNopHoSo": received or updated, "NgayTiepNhan": received,
-            "NgayHenTra": due, "NgayKetThucXuLy": finished, "NgayTra": None, "NgayTuChoi": None,
-            "HinhThucTraKetQua": None, "HoSoCoThanhPhanSoHoa": 0, "KetQuaDuocSoHoa": 0, "DuocKySo": 0,
-            "DuocThanhToanTrucTuyen": 0, "DanhSachLePhi": [],
-            "DanhSachHoSoBoSung": [{"NgayYeuCau": requested or received, "NgayBoSung": None, "NgayHenTraCu": due,
-                                    "NgayHenTraMoi": None}] * supplements,
-            "ChuHoSo": {"HoVaTen": "Trần Thị Bình", "SoDinhDanh": "010203040506", "SoDienThoai": "0987654321",
-                        "DiaChi": "Bảo Thắng"}, "NgayCapNhat": updated}
-
-
-DOSSIERS = [
-    # d1 DEPT online, received and finished on D before due: on time (all periods)
-    version("d1", DEPT, "20220315150000", channel=2, status=9, received="20220315090000",
-            due="20220320170000", finished="20220315150000"),
-    # d2 COMM counter (NULL channel), finished 03-12 after due 03-10: late (mtd, qtd, ytd)
-    version("d2", COMM, "20220312100000", channel=None, status=10, received="20220301080000",
-            due="20220310170000", finished="20220312100000"),
-    # d3 COMM online, open, due on D at 17:00: overdue at the end of D (late, every period)
-    version("d3", COMM, "20220314080000", channel=2, status=4, received="20220314080000", due="20220315170000"),
-    # d4 DIST post, open, due 03-20: on time (every period)
-    version("d4", DIST, "20220210080000", channel=3, status=4, received="20220210080000", due="20220320170000"),
-    # d5 DIST counter, finished before due but after two supplement requests: late (qtd, ytd)
-    version("d5", DIST, "20220120100000", channel=1, status=9, received="20220105080000",
-            due="20220125170000", finished="20220120100000", supplements=2),
-    # d6 DEPT registered only, never received: in no indicator
-    version("d6", DEPT, "20220315080000", channel=2, status=1),
-    # d7 DEPT online, received 03-10 due 03-14; finished on 03-16, after D: as of D open and overdue
-    version("d7", DEPT, "20220310080000", channel=2, status=2, received="20220310080000", due="20220314170000"),
-    version("d7", DEPT, "20220316090000", channel=2, status=9, received="20220310080000", due="20220314170000",
-            finished="20220316090000"),
-    # d8 COMM online, waiting for a supplement (status 5) past its due date, requested before it: the
-    # clock stopped at the request, on time (every period)
-    version("d8", COMM, "20220225080000", channel=2, status=5, received="20220220080000", due="20220301170000",
-            supplements=1, requested="20220225080000"),
-    # d9 COMM counter, waiting for a supplement requested 03-04, after its due date 03-03: late (every period)
-    version("d9", COMM, "20220304090000", channel=1, status=5, received="20220301080000", due="20220303170000",
-            supplements=1, requested="20220304090000"),
-]
+from etl import indicators
+from etl.validate import build_data_docs, data_docs_dir
+from tests.fixtures.small_province import COMM, DEPT, DIST, DOSSIERS, ROOT, D, load_fixture, version
 
 # (agency, period) -> (numerator, denominator)
 EXPECTED_ONLINE = {
@@ -85,17 +27,6 @@ EXPECTED_ON_TIME = {
     (DEPT, "qtd"): (1, 2), (COMM, "qtd"): (1, 4), (DIST, "qtd"): (2, 6), (ROOT, "qtd"): (3, 8),
     (DEPT, "ytd"): (1, 2), (COMM, "ytd"): (1, 4), (DIST, "ytd"): (2, 6), (ROOT, "ytd"): (3, 8),
 }
-
-
-def load_fixture(wh, pages):
-    for name, records in (("agency", AGENCIES), ("procedure", PROCEDURES), ("service_config", CONFIGS)):
-        with wh.begin() as conn:
-            load.load_batch(wh, conn, load.entity(name), [records], load.open_batch(wh, "onestop", name, None, None))
-    with wh.begin() as conn:
-        targets.load_targets(wh, conn, "lao_cai")
-    batch = load.open_batch(wh, "onestop", "dossier", None, None)
-    with wh.begin() as conn:
-        return load.load_batch(wh, conn, load.entity("dossier", b"k"), pages, batch)
 
 
 def snapshot(wh, day=D):
@@ -177,10 +108,6 @@ def test_bad_records_are_quarantined_with_their_reason_and_the_rest_loads(wareho
     assert "Trần Thị Bình" not in payloads and "010203040506" not in payloads
     assert loaded == {d["MaHoSo"] for d in DOSSIERS}
     # The batch's validation is also published as Great Expectations Data Docs (HTML).
-    from pathlib import Path
-
-    from etl.validate import build_data_docs, data_docs_dir
-
     build_data_docs()  # once at the end of a run
     pages = [p for d in (Path(data_docs_dir()) / "validations" / "dossier").glob(f"*_batch-{batch.batch_id}")
              for p in d.rglob("*.html")]

@@ -16,7 +16,7 @@ import pendulum
 import pytest
 
 from etl import notify
-from tests.conftest import ROOT
+from tests.fixtures.environment import ROOT
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 
 from etl import indicators
 from etl.reports import report_paths, workbook, write_reports
-from tests.conftest import IN_CI, ROOT
-from tests.test_indicators_all import DEPT, DIST, ROOT as ROOT_AGENCY, load_fixture
+from tests.fixtures.environment import IN_CI, ROOT
+from tests.fixtures.all_indicators import DEPT, DIST, ROOT as ROOT_AGENCY, load_fixture
 
 START, END = date(2022, 4, 25), date(2022, 5, 16)
 DECISION_ORDER = [

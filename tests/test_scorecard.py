@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl import indicators
-from tests.test_indicators_all import load_fixture
+from tests.fixtures.all_indicators import load_fixture
 
 D = date(2022, 6, 30)
 ROOT, DEPT, DIST = "P00", "D01", "H01"

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from etl import load, validate
-
-ROOT = Path(__file__).resolve().parent.parent
-AGENCY, PROCEDURE = "000.00.01.H13", "1.000001"
-PARAMETERS = {"known_agencies": [AGENCY], "known_procedures": [PROCEDURE]}
+from etl import validate
+from tests.fixtures.environment import ROOT
+from tests.fixtures.validation import BAD, GOOD, PARAMETERS, dossier_frame
 
 
 @pytest.fixture
@@ -21,26 +19,6 @@ def docs(tmp_path, monkeypatch) -> Path:
     """A Data Docs directory of the test's own (the shared one is written by other processes)."""
     monkeypatch.setenv("DATA_DOCS_DIR", str(tmp_path / "data_docs"))
     return tmp_path / "data_docs"
-
-
-def dossier(code, *, agency=AGENCY, received="20220315100000", due="20220320170000"):
-    return {"MaHoSo": code, "MaTTHC": PROCEDURE, "DonViXuLy": agency, "KenhThucHien": 2, "TrangThaiHoSo": 4,
-            "NgayNopHoSo": "20220315090000", "NgayTiepNhan": received, "NgayHenTra": due, "NgayKetThucXuLy": None,
-            "NgayTra": None, "NgayTuChoi": None, "HinhThucTraKetQua": None, "HoSoCoThanhPhanSoHoa": 0,
-            "KetQuaDuocSoHoa": 0, "DuocKySo": 0, "DuocThanhToanTrucTuyen": 0, "DanhSachLePhi": [],
-            "DanhSachHoSoBoSung": [], "ChuHoSo": {"HoVaTen": "Trần Thị Bình", "SoDinhDanh": "010203040506"},
-            "NgayCapNhat": "20220315100000"}
-
-
-def dossier_frame(records):
-    return load.entity("dossier", b"k").to_frame(records)
-
-
-GOOD = [dossier(f"good-{i}") for i in range(5)]
-BAD = [dossier("bad-agency", agency="XX.UNKNOWN"),
-       dossier("bad-due", due="20220301170000"),
-       dossier("bad-date", received="20221345100000"),
-       {**dossier("x"), "MaHoSo": None}]
 
 
 def test_bad_rows_are_split_off_with_what_they_failed(docs):
@@ -72,8 +50,8 @@ def test_data_docs_are_built_once_per_run_from_every_batch_result(docs):
     # An earlier process (another Airflow task, yesterday's run) validated a batch and exited.
     earlier = f"2022-01-04 onestop dossier batch {tag}-0"
     subprocess.run([sys.executable, "-c", (
-        "import sys; sys.path.insert(0, sys.argv[1]); from tests.test_validate import *; "
-        "validate.validate(dossier_frame(GOOD), 'dossier', PARAMETERS, run_name=sys.argv[2])"), str(ROOT), earlier],
+        "import sys; from etl import validate; from tests.fixtures.validation import GOOD, PARAMETERS, dossier_frame; "
+        "validate.validate(dossier_frame(GOOD), 'dossier', PARAMETERS, run_name=sys.argv[1])"), earlier],
         check=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=300)
     runs = [f"2022-01-05 onestop dossier batch {tag}-{i}" for i in range(1, 4)]
     for run in runs:
