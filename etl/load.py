@@ -128,8 +128,9 @@ def settle_pending(wh: Warehouse, conn: Connection, batch: BatchResult) -> int:
               "reason": f"orphan: its dossier is not in the warehouse {lookback} days after the record arrived "
                         f"(EXTRACT_LOOKBACK_DAYS) ({DOSSIER_UNKNOWN})"}
     orphans = conn.execute(sa.text(
-        "SELECT count(*) FROM ops.pending WHERE source = :s AND entity = :e AND first_seen_day < :horizon "
-        "AND dossier_code NOT IN (SELECT dossier_code FROM core.dossier)"), params).scalar()
+        "SELECT count(*) FROM ops.pending p WHERE source = :s AND entity = :e AND first_seen_day < :horizon "
+        "AND NOT EXISTS (SELECT 1 FROM core.dossier_history h WHERE h.dossier_code = p.dossier_code)"),
+        params).scalar()
     wh.run_script(conn, "load/settle_pending.sql", params)
     batch.pending = conn.execute(sa.text(
         "SELECT count(*) FROM ops.pending WHERE source = :s AND entity = :e"), params).scalar()
@@ -234,8 +235,10 @@ def _mark_known_dossiers(wh: Warehouse, conn: Connection, frame: pd.DataFrame) -
     conn.exec_driver_sql("DROP TABLE IF EXISTS _ref_codes")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE _ref_codes (dossier_code text)")
     wh.bulk_insert(conn, codes, "_ref_codes")
+    # an index lookup per code (the history's key starts with the code), not a scan of every dossier
     known = {r[0] for r in conn.exec_driver_sql(
-        "SELECT r.dossier_code FROM _ref_codes r JOIN core.dossier d ON d.dossier_code = r.dossier_code")}
+        "SELECT r.dossier_code FROM _ref_codes r "
+        "WHERE EXISTS (SELECT 1 FROM core.dossier_history h WHERE h.dossier_code = r.dossier_code)")}
     conn.exec_driver_sql("DROP TABLE _ref_codes")
     return frame.assign(_dossier_known=frame["dossier_code"].isin(known))
 

@@ -1,7 +1,8 @@
 -- After a batch of an entity that refers to dossiers (:s source, :e entity, :b batch).
 -- Waiting records whose dossier has arrived loaded in this batch: they wait no more.
 DELETE FROM ops.pending
-WHERE source = :s AND entity = :e AND dossier_code IN (SELECT dossier_code FROM core.dossier);
+WHERE source = :s AND entity = :e
+  AND EXISTS (SELECT 1 FROM core.dossier_history h WHERE h.dossier_code = ops.pending.dossier_code);
 
 -- Still waiting after the look-back horizon: orphans, quarantined with that reason.
 INSERT INTO ops.quarantine (source, entity, record_key, payload_hash, payload, failed_expectations, batch_id,
