@@ -12,7 +12,7 @@ A bad value raises `SettingsError`, one line naming the variable:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Great Expectations Data Docs; empty turns them off.
     data_docs_dir: str = _var(str(ROOT / "var" / "data_docs"))
     data_docs_keep_days: int = _var(90, "a whole number of days, 0 or more", ge=0)
+    # Where the nightly flow writes the reports of each published day (python -m etl report: --out).
+    reports_dir: str = _var(str(ROOT / "var" / "reports"))
     # PostgreSQL work_mem of the load and indicator transactions (it is written into SQL: checked).
     warehouse_work_mem: str = _var("256MB", "a PostgreSQL memory size such as 256MB",
                                    pattern=r"^[0-9]+ ?(B|kB|MB|GB|TB)?$")
@@ -174,36 +176,3 @@ def default_warehouse_url() -> str:
 
 def warehouse_url() -> str:
     return settings().warehouse_url
-
-
-def province() -> str:
-    return settings().province
-
-
-def lookback_days() -> int:
-    return settings().extract_lookback_days
-
-
-def quarantine_max_share() -> float:
-    return settings().quarantine_max_share
-
-
-def source_max_attempts() -> int:
-    return settings().source_max_attempts
-
-
-def quarantine_min_count() -> int:
-    return settings().quarantine_min_count
-
-
-def volume_min_baseline() -> float:
-    return settings().volume_min_baseline
-
-
-def reference_max_age() -> timedelta:
-    return timedelta(hours=settings().reference_max_age_hours)
-
-
-def volume_bounds() -> tuple[float, float]:
-    s = settings()
-    return s.volume_min_ratio, s.volume_max_ratio

@@ -122,7 +122,7 @@ def settle_pending(wh: Warehouse, conn: Connection, batch: BatchResult) -> int:
     """After a batch: waiting records whose dossier has arrived are gone (they loaded); those still
     waiting EXTRACT_LOOKBACK_DAYS after they first arrived become orphans in ops.quarantine.
     Returns the orphans."""
-    lookback = config.lookback_days()
+    lookback = config.settings().extract_lookback_days
     params = {"s": batch.source, "e": batch.entity, "b": batch.batch_id,
               "horizon": batch.day - timedelta(days=lookback),
               "reason": f"orphan: its dossier is not in the warehouse {lookback} days after the record arrived "

@@ -38,7 +38,7 @@ class Resources:
     onestop: OneStopClient
     ndxp: NdxpClient
     vnpost: VnpostClient
-    province: str = field(default_factory=config.province)
+    province: str = field(default_factory=lambda: config.settings().province)
 
     @classmethod
     def from_settings(cls, s: config.Settings, warehouse_url: str | None = None) -> "Resources":
@@ -89,7 +89,7 @@ def _load(res: Resources, entity: load.Entity, pages: Iterable[list[dict]],
 def extraction_window(res: Resources, source: str, entity: str, day: date) -> Window:
     """The day, plus a look-back for late updates, reaching back to the watermark if a gap was left."""
     own = Window.for_day(day)
-    start = own.start - timedelta(days=config.lookback_days())
+    start = own.start - timedelta(days=config.settings().extract_lookback_days)
     with res.warehouse.begin() as conn:
         mark = load.watermark(conn, source, entity)
     if mark is not None and mark < start:
@@ -128,7 +128,7 @@ def reference_is_fresh(res: Resources) -> bool:
             "SELECT entity, max(finished_at) FROM ops.batch WHERE status = 'succeeded' AND window_end IS NULL "
             "AND entity IN :names GROUP BY entity").bindparams(sa.bindparam("names", expanding=True)),
             {"names": [feed.name for feed in feeds.reference_feeds()]}).all())
-    cutoff = local_now() - config.reference_max_age()
+    cutoff = local_now() - timedelta(hours=config.settings().reference_max_age_hours)
     return all(latest.get(f.name) is not None and latest[f.name] >= cutoff for f in feeds.reference_feeds())
 
 
@@ -176,7 +176,8 @@ def _gate(conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
     if row.status != "succeeded":
         return [f"{name} batch {row.batch_id} {row.status}: {row.message}"]
     problems = []
-    limit, floor = config.quarantine_max_share(), config.quarantine_min_count()
+    s = config.settings()
+    limit, floor = s.quarantine_max_share, s.quarantine_min_count
     share = (row.quarantined or 0) / row.extracted if row.extracted else 0.0
     if share > limit and (row.quarantined or 0) >= floor:
         problems.append(
@@ -184,8 +185,8 @@ def _gate(conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
             f"({share:.1%} > QUARANTINE_MAX_SHARE {limit:.1%}); see ops.quarantine WHERE batch_id = "
             f"{row.batch_id} and ops.validation_result")
     baseline, basis, same_weekday = _volume_baseline(conn, entity, day)
-    if baseline is not None and baseline >= config.volume_min_baseline():
-        low, high = config.volume_bounds()
+    if baseline is not None and baseline >= s.volume_min_baseline:
+        low, high = s.volume_min_ratio, s.volume_max_ratio
         count = row.day_records or 0
         if count == 0 and (same_weekday or day.weekday() < 5):
             problems.append(
@@ -231,7 +232,7 @@ def restatement_ranges(conn, day: date) -> list[tuple[date, date]]:
         "AND entity IN :names").bindparams(sa.bindparam("names", expanding=True)),
         {"end": end, "names": names}).scalar()
     first, last = conn.execute(sa.text("SELECT min(snapshot_date), max(snapshot_date) FROM ops.publication")).one()
-    start = day - timedelta(days=config.lookback_days())
+    start = day - timedelta(days=config.settings().extract_lookback_days)
     if changed is not None:
         start = min(start, changed.date())
     start = max(start, first) if first is not None else day

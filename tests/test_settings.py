@@ -4,7 +4,7 @@ the environment without writing into it."""
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -23,6 +23,7 @@ DEFAULTS = {
     "VOLUME_MIN_RATIO": 0.1, "VOLUME_MAX_RATIO": 10, "VOLUME_MIN_BASELINE": 20,
     "SOURCE_MAX_ATTEMPTS": 8, "REFERENCE_MAX_AGE_HOURS": 12,
     "DATA_DOCS_DIR": str(config.ROOT / "var" / "data_docs"), "DATA_DOCS_KEEP_DAYS": 90,
+    "REPORTS_DIR": str(config.ROOT / "var" / "reports"),
     "WAREHOUSE_WORK_MEM": "256MB", "EXTRACT_LOOKBACK_DAYS": 3, "DVC_ALERT_WEBHOOK_URL": None,
     "DVC_SCHEDULE_START": date(2022, 1, 1), "DVC_SCHEDULE_END": None, "DVC_CATCHUP": False,
     "DVC_BI_READER_ROLE": "dvc_bi_reader", "DVC_BI_READER_PASSWORD": None,
@@ -66,15 +67,17 @@ def test_the_environment_overrides_with_typed_values(environ):
                  "DVC_SCHEDULE_END": date(2022, 1, 31), "DVC_CATCHUP": True}
 
 
-def test_the_accessors_read_the_environment_as_it_is_now(environ):
-    """No stale cache: a test's setenv is seen at once by every accessor."""
-    assert (config.lookback_days(), config.volume_bounds()) == (3, (0.1, 10.0))
+def test_settings_read_the_environment_as_it_is_now(environ):
+    """No stale cache: a test's setenv is seen at once."""
+    s = config.settings()
+    assert (s.extract_lookback_days, s.volume_min_ratio, s.volume_max_ratio) == (3, 0.1, 10.0)
     environ.setenv("EXTRACT_LOOKBACK_DAYS", "6")
     environ.setenv("VOLUME_MAX_RATIO", "3")
     environ.setenv("REFERENCE_MAX_AGE_HOURS", "0.5")
     environ.setenv("DATA_DOCS_DIR", "/tmp/docs-elsewhere")
-    assert (config.lookback_days(), config.volume_bounds()) == (6, (0.1, 3.0))
-    assert config.reference_max_age() == timedelta(minutes=30)
+    s = config.settings()
+    assert (s.extract_lookback_days, s.volume_min_ratio, s.volume_max_ratio) == (6, 0.1, 3.0)
+    assert s.reference_max_age_hours == 0.5
     assert validate.data_docs_dir() == "/tmp/docs-elsewhere"
 
 
@@ -133,7 +136,7 @@ def test_every_bad_value_is_named_on_the_same_line(environ):
     environ.setenv("QUARANTINE_MAX_SHARE", "abc")
     environ.setenv("SOURCE_MAX_ATTEMPTS", "many")
     with pytest.raises(SettingsError) as caught:
-        config.lookback_days()  # any accessor validates the whole object
+        config.settings()  # the whole object is validated at once
     assert str(caught.value) == ("QUARANTINE_MAX_SHARE='abc': not a number between 0 and 1; "
                                  "SOURCE_MAX_ATTEMPTS='many': not a whole number, 1 or more")
 
