@@ -17,6 +17,7 @@ import heapq
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from mocks import names as N
@@ -107,7 +108,7 @@ def _online_submit_time(d: date, rng: random.Random) -> datetime:
 
 class DossierGenerator:
     def __init__(self, profile: Profile, seed: int, dossiers_per_year: int, cache_days: int = 200,
-                 late_rate: float = 0.0):
+                 late_rate: float = 0.0, memory_dossiers: int = 150_000):
         self.profile = profile
         self.late_rate = late_rate
         # stream name -> builder(DayBatch) -> sorted [(arrival, ts, key, n, ref)]; more in streams.py
@@ -115,9 +116,14 @@ class DossierGenerator:
         self.seed = seed
         self.per_year = max(0, dossiers_per_year)
         self._cache: OrderedDict[date, DayBatch] = OrderedDict()
-        # keep about 150k dossiers (or at least a window's look-back) in memory
+        # keep about `memory_dossiers` dossiers in memory; when a window's look-back needs more,
+        # windows are served from disk (spill.py), one submission day generated at a time
         per_day = max(1.0, self.per_year / 365)
-        self._cache_days = max(LOOKBACK_DAYS + 8, min(cache_days, int(150_000 / per_day)))
+        self.spill = None
+        if per_day * (LOOKBACK_DAYS + 8) > memory_dossiers:
+            from mocks.spill import SpillStore
+            self.spill = SpillStore(self)
+        self._cache_days = max(1 if self.spill else LOOKBACK_DAYS + 8, min(cache_days, int(memory_dossiers / per_day)))
         self._lock = threading.Lock()
         self._day_locks: dict[date, threading.Lock] = {}
         self._windows: OrderedDict[tuple, list] = OrderedDict()
@@ -331,9 +337,12 @@ class DossierGenerator:
                     batch.streams[name] = idx
         return idx
 
-    def window(self, name: str, start: datetime, end: datetime) -> list[tuple]:
-        """Entries of stream `name` arriving in [start, end), ordered by (ts, key): (ts, key, n, ref).
+    def window(self, name: str, start: datetime, end: datetime) -> Sequence[tuple]:
+        """Entries of stream `name` arriving in [start, end), ordered by (ts, key): (ts, key, n, ref),
+        ref being the row itself or (for dossiers kept in memory) where to build it from.
         Without the late_updates fault an entry arrives at its own time ts."""
+        if self.spill is not None:
+            return self.spill.window(name, start, end)
         key = (name, start, end)
         with self._lock:
             hit = self._windows.get(key)
@@ -384,6 +393,8 @@ class DossierGenerator:
         return out
 
     def materialize(self, entry: tuple) -> dict:
+        if isinstance(entry[3], dict):
+            return entry[3]
         d, i, k = entry[3]
         return self.day(d).dossiers[i].version(k)
 
