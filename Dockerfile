@@ -15,7 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # Airflow's images run as uid 50000, group 0; logs and AIRFLOW_HOME belong to it. The directories
 # that docker-compose.yml mounts as named volumes exist here, so the volumes start owned by 50000.
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home airflow \
- && mkdir -p /opt/airflow/logs /opt/dvc/var/data_docs && chown -R 50000:0 /opt/airflow /opt/dvc/var
+ && mkdir -p /opt/airflow/logs /opt/dvc/var/data_docs /opt/dvc/var/reports && chown -R 50000:0 /opt/airflow /opt/dvc/var
 
 WORKDIR /opt/dvc
 COPY requirements.txt constraints.txt ./

@@ -5,8 +5,10 @@ from the registry etl.feeds) has been updated since its last run. The days it
 publishes are those named by the triggering asset events, or, in a run started by hand, the
 window of params `start`/`end` (re-publish a range: trigger with {"start": "2022-01-01",
 "end": "2022-01-31"}). For each day, in a mapped task group: `check_quality_gates` (every daily
-batch of the day succeeded, quarantine share tolerable) then `publish_indicators`. A day whose
-gate fails is not published, fails without retries, and alerts; the other days still publish.
+batch of the day succeeded, quarantine share tolerable), `publish_indicators`, then `write_reports`
+(the day's workbook and dashboard under REPORTS_DIR, the quarter's too on its last day; on DuckDB
+the BI tools' read-only copy of mart). A day whose gate fails is not published, fails without
+retries, and alerts; the other days still publish.
 """
 from __future__ import annotations
 
@@ -52,9 +54,20 @@ def publish_indicators(day: str):
         return pipeline.publish_indicators(res, date.fromisoformat(day))
 
 
+@task
+def write_reports(day: str) -> list[str]:
+    from datetime import date
+
+    from dags.dvc_common import resources
+    from etl.reports import write_reports_for
+
+    with resources() as res:
+        return [str(path) for path in write_reports_for(res, date.fromisoformat(day))]
+
+
 @task_group
 def publish_day(day: str):
-    check_quality_gates(day) >> publish_indicators(day)
+    check_quality_gates(day) >> publish_indicators(day) >> write_reports(day)
 
 
 @dag(

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--period", choices=["day", "mtd", "qtd", "ytd"], default="ytd",
                      help="period of the dashboard's rankings, heat map and drill-down (default ytd)")
     rep.add_argument("--format", default="xlsx,html", help="xlsx, html or both (default xlsx,html)")
-    rep.add_argument("--out", default="var/reports", help="directory to write to (default var/reports)")
+    rep.add_argument("--out", help="directory to write to (default $REPORTS_DIR, else var/reports)")
     demo = sub.add_parser("demo", help="serve the simulator, run the pipeline over January 2022 (31 days), print the scorecard")
     demo.add_argument("--start", type=_day, default=date(2022, 1, 1))
     demo.add_argument("--end", type=_day, default=date(2022, 1, 31))
@@ -151,8 +151,10 @@ def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
     elif args.command == "report":
         from pathlib import Path
 
+        from etl.config import settings
         from etl.reports import write_reports
-        for path in write_reports(res.warehouse, args.date, res.province, Path(args.out), args.period,
+        out = Path(args.out or settings().reports_dir)
+        for path in write_reports(res.warehouse, args.date, res.province, out, args.period,
                                   tuple(f.strip() for f in args.format.split(",") if f.strip())):
             print(path)
     return 0

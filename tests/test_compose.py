@@ -1,16 +1,21 @@
 """docker-compose.yml as an operator runs it (no Docker engine here: its structure, parsed, and the
 secrets check airflow-init runs, executed): the services of Airflow's official 3.x compose file with
 their health checks, one image and environment for every Airflow service, the secrets of
-.env.example refused before anything starts, and named volumes for what must survive a restart.
-`docker compose config` validates the file too when a compose client is installed."""
+.env.example refused before anything starts, named volumes for what must survive a restart, the
+reports served read-only (the file server's own command and health check, run here), and the BI
+tools' login from .env. `docker compose config` validates the file too when a compose client is
+installed."""
 from __future__ import annotations
 
 import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 import yaml
@@ -24,7 +29,7 @@ SECRETS = {"AIRFLOW_FERNET_KEY": "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_JWT_SECRE
            "AIRFLOW_API_SECRET_KEY": "AIRFLOW__API__SECRET_KEY", "PII_HASH_KEY": "PII_HASH_KEY"}
 # Long-running services: each has a health check (those of the official file have the same one).
 LONG_RUNNING = ("airflow-db", "warehouse-db", "redis", "simulator", "airflow-apiserver", "airflow-scheduler",
-                "airflow-dag-processor", "airflow-worker", "airflow-triggerer", "flower")
+                "airflow-dag-processor", "airflow-worker", "airflow-triggerer", "flower", "reports")
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +177,85 @@ def test_the_check_passes_real_secrets_and_refuses_each_bad_one():
         name = next(n for n, v in SECRETS.items() if v == variable)
         assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
         assert out.stderr.startswith(f"refusing to start: {name} in .env {reason}"), out.stderr
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """target -> "source[:mode]" of a service's volumes."""
+    out = {}
+    for volume in service.get("volumes") or []:
+        source, target, *mode = volume.split(":")
+        out[target] = ":".join([source, *mode])
+    return out
+
+
+def test_the_reports_volume_is_written_by_the_worker_and_served_read_only(compose):
+    common, reports = compose["x-airflow-common"], compose["services"]["reports"]
+    reports_dir = common["environment"]["REPORTS_DIR"]
+    assert _mounts(compose["services"]["airflow-worker"])[reports_dir] == "reports"  # write_reports' directory
+    assert "reports" in compose["volumes"]
+    assert reports["image"] == common["image"]
+    served = _mounts(reports)
+    assert served[reports_dir] == "reports:ro" and served["/opt/dvc/var/data_docs"] == "data-docs:ro"
+    assert all(mode.endswith(":ro") for mode in served.values()), "the file server must not write"
+    assert f"{reports_dir} " in (ROOT / "Dockerfile").read_text()  # exists in the image, owned by 50000
+    example = dotenv()
+    assert [interpolate(p, example) for p in reports["ports"]] == [f"{example['REPORTS_PORT']}:8081"]
+    assert [interpolate(p, {}) for p in reports["ports"]] == ["8081:8081"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_report_server_command_serves_the_reports_and_passes_its_health_check(compose, tmp_path):
+    """The service's own command and health check, run here on a free port against a directory laid out
+    like the container's /opt/dvc/var."""
+    reports = compose["services"]["reports"]
+    port = str(_free_port())
+    command = [port if arg == "8081" else str(tmp_path) if arg == "/opt/dvc/var" else arg
+               for arg in reports["command"]]
+    assert command[:3] == ["python", "-m", "http.server"] and port in command and str(tmp_path) in command
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "data_docs").mkdir()
+    report = tmp_path / "reports" / "dashboard_dvc_2022-01-31.html"
+    report.write_text("<h1>Chỉ số dịch vụ công</h1>", encoding="utf-8")
+    check = reports["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "python", "-c"] and "localhost:8081/reports/" in check[3]
+    server = subprocess.Popen([sys.executable, *command[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        health = None
+        for _ in range(100):  # until it listens
+            health = subprocess.run([sys.executable, "-c", check[3].replace("8081", port)], capture_output=True)
+            if health.returncode == 0:
+                break
+            time.sleep(0.1)
+        assert health.returncode == 0, health.stderr.decode()[-500:]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/reports/{report.name}", timeout=5) as answer:
+            assert answer.read() == report.read_bytes()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+            listing = answer.read().decode()
+        assert "reports/" in listing and "data_docs/" in listing
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_bi_tools_log_in_with_the_role_and_password_of_env(compose):
+    from etl.config import Settings
+
+    env, example = compose["x-airflow-common"]["environment"], dotenv()
+    role = interpolate(env["DVC_BI_READER_ROLE"], example)
+    password = interpolate(env["DVC_BI_READER_PASSWORD"], example)
+    assert (role, password) == (example["DVC_BI_READER_ROLE"], example["DVC_BI_READER_PASSWORD"])
+    assert password, ".env.example must give the BI role a password: a ready connection out of the box"
+    s = Settings(DVC_BI_READER_ROLE=role, DVC_BI_READER_PASSWORD=password)  # what migrate reads in the tasks
+    assert (s.dvc_bi_reader_role, s.dvc_bi_reader_password) == (role, password)
+    assert interpolate(env["DVC_BI_READER_ROLE"], {**example, "DVC_BI_READER_ROLE": ""}) == "", \
+        "an empty role in .env must reach the tasks empty (no role), not fall back to the default"
+    # ... on the warehouse published to the host, in the database migrate fills
+    warehouse = compose["services"]["warehouse-db"]
+    assert [interpolate(p, example) for p in warehouse["ports"]] == [f"127.0.0.1:{example['WAREHOUSE_PORT']}:5432"]
+    assert '"schema": "warehouse"' in env["AIRFLOW_CONN_WAREHOUSE"]
+    assert warehouse["environment"]["POSTGRES_DB"] == "warehouse"

@@ -1,19 +1,22 @@
 """python -m etl report: the Excel workbook read back with openpyxl (DuckDB and PostgreSQL), and the
 HTML dashboard rendered in headless Chromium (its DOM asserted, a screenshot kept under
-var/test-artifacts/)."""
+var/test-artifacts/); the nightly flow's reports (write_reports_for, the DAG's task) and the DuckDB
+read-only copy of mart that BI tools open while the pipeline holds the warehouse."""
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from etl import indicators
-from etl.reports import report_paths, workbook, write_reports
+from etl import config, indicators
+from etl.pipeline import Resources
+from etl.reports import bi, report_paths, workbook, write_reports, write_reports_for
 from tests.fixtures.environment import IN_CI, ROOT
 from tests.fixtures.all_indicators import DEPT, DIST, ROOT as ROOT_AGENCY, load_fixture
 
@@ -34,6 +37,11 @@ def published(warehouse):
     return warehouse
 
 
+def _rows(wh, sql: str) -> list:
+    with wh.begin() as conn:
+        return conn.exec_driver_sql(sql).all()
+
+
 def _snapshot(wh, agency: str, indicator: str, period: str = "ytd"):
     with wh.begin() as conn:
         return conn.exec_driver_sql(
@@ -47,7 +55,8 @@ def test_workbook_sheets_decision_table_and_values(published, tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [workbook.SHEET_DECISION, workbook.SHEET_OUTLINE, workbook.SHEET_ELIGIBLE,
                              workbook.SHEET_ONLINE_ONLY, workbook.SHEET_POSTAL, "Trong ngày", "Lũy kế tháng",
-                             "Lũy kế quý", "Lũy kế năm", workbook.SHEET_TREND, workbook.SHEET_NOTES]
+                             "Lũy kế quý", "Lũy kế năm", workbook.SHEET_TREND, workbook.SHEET_SCORE,
+                             workbook.SHEET_TRAJECTORY, workbook.SHEET_NOTES]
 
     ws = wb[workbook.SHEET_DECISION]
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
@@ -103,6 +112,56 @@ def test_workbook_sheets_decision_table_and_values(published, tmp_path):
     assert [(r[1], r[4], r[5]) for r in eligible] == [("1.000001", 4, 2), ("1.000002", 3, 2)]  # on 05-16: P1 full-online at DEPT, COMM
 
 
+def test_workbook_score_and_trajectory_sheets(published, tmp_path):
+    [path] = write_reports(published, END, "lao_cai", tmp_path, formats=("xlsx",))
+    wb = openpyxl.load_workbook(path)
+
+    ws = wb[workbook.SHEET_SCORE]
+    assert ws.page_setup.orientation == "landscape" and ws.freeze_panes == "C4"
+    head = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)]
+    assert head[:5] == ["Xếp hạng", "Cơ quan, đơn vị, địa phương", "Điểm (0-100)", "Điểm đạt", "Tối đa tính được"]
+    assert head[5:] == ["Công khai, minh bạch (tối đa 18)", "Tiến độ giải quyết (tối đa 20)",
+                        "Dịch vụ công trực tuyến (tối đa 12)", "Số hóa hồ sơ (tối đa 22)",
+                        "Mức độ hài lòng (tối đa 18)", "Thanh toán trực tuyến (tối đa 10)"]
+    lines = [[ws.cell(r, c).value for c in range(1, 12)] for r in range(4, ws.max_row + 1)]
+    assert lines[0][1] == "UBND tỉnh Lào Cai" and lines[0][0] is None  # the province first, unranked
+    assert [line[1] for line in lines if line[0] is None and str(line[1] or "").startswith("I")] == [
+        "I. Các sở, ban, ngành", "II. UBND các huyện, thị xã, thành phố", "III. UBND các xã, phường, thị trấn"]
+    scored = {line[1]: line for line in lines if isinstance(line[2], float)}
+    expected = {name: (score, points, top, transparency, progress, online, digitization, payment)
+                for name, score, points, top, transparency, progress, online, digitization, payment in _rows(
+                    published, f"SELECT agency_name, score, points, points_max, transparency_points, progress_points, "
+                    f"online_service_points, digitization_points, online_payment_points FROM mart.agency_score "
+                    f"WHERE snapshot_date = '{END}' AND period = 'ytd'")}
+    assert set(scored) == set(expected) and len(expected) == 5
+    for name, line in scored.items():
+        assert tuple(line[2:9]) + (line[10],) == pytest.approx(expected[name]), name
+        assert line[9] == "Không tính được"  # satisfaction: not in our sources
+    assert scored["Sở Ngoại vụ"][2] == pytest.approx(56.18)  # by hand: 40.45 of the 72 points computable
+    communes = [line for line in lines if line[1] in ("UBND xã Phong Niên", "UBND xã Xuân Quang mới")]
+    assert [(line[0], line[1]) for line in communes] == [(1, "UBND xã Xuân Quang mới"), (2, "UBND xã Phong Niên")]
+    assert communes[0][2] > communes[1][2]  # ranked by score among peers
+
+    ws = wb[workbook.SHEET_TRAJECTORY]
+    frame = pd.DataFrame(ws.iter_rows(min_row=3, values_only=True))
+    frame.columns = frame.iloc[0]
+    frame = frame.iloc[1:]
+    view = _rows(published, f"SELECT agency_name, indicator_name_vi, value, target, needed_rate, status_vi, "
+                            f"explanation_vi FROM mart.target_trajectory WHERE snapshot_date = '{END}'")
+    assert len(frame) == len(view) == 66
+    assert frame["Cơ quan, đơn vị"].iloc[0] == "UBND tỉnh Lào Cai"
+    row = frame[(frame["Cơ quan, đơn vị"] == "UBND huyện Bảo Thắng") & (frame["Chỉ số"] == "Tỷ lệ hồ sơ được số hóa")]
+    assert row["Đánh giá"].iloc[0] == "không thể đạt" and row["Cần đạt từ nay"].iloc[0] == pytest.approx(29 / 24)
+    assert row["Giải thích"].iloc[0] == (
+        "Dự kiến đến 31/12 có khoảng 38 hồ sơ; cần ít nhất 38 đạt: thêm 29 trong khoảng 24 hồ sơ từ nay (120.8 %), "
+        "so với 64.3 % đến nay")
+    by_key = {(r[0], r[1]): r for r in view}
+    for r in frame.itertuples(index=False):
+        agency, indicator, value, target, needed, status, explanation = by_key[(r[0], r[2])]
+        assert (r[6], r[7]) == (status, explanation)
+        assert (r[3], r[4], r[5]) == pytest.approx((value, target, needed))
+
+
 def test_report_command_writes_both_files(published, tmp_path, capsys):
     from etl.cli import main
 
@@ -143,10 +202,114 @@ def test_dashboard_renders_offline_in_chromium(published, tmp_path):
     assert "UBND huyện Bảo Thắng" in page and "UBND xã Phong Niên" in page  # drill to the communes
     assert f"id=\"d-{DIST}\"" in page
     for label in ("Diễn biến toàn tỉnh so với chỉ tiêu", "Xếp hạng so với chỉ tiêu", "Bản đồ nhiệt",
-                  "Province trend against target"):
+                  "Province trend against target", "Điểm đánh giá 0–100", "Lộ trình đạt chỉ tiêu năm"):
         assert label in page
+    # the 0-100 scores: departments and districts apart, a bar an agency; the province's score in words
+    assert page.count('class="chart score"') == 2 and page.count('class="bar"') == 2
+    [(province_score,)] = _rows(published, f"SELECT score FROM mart.agency_score WHERE snapshot_date = '{END}' "
+                                           f"AND period = 'ytd' AND agency_code = '{ROOT_AGENCY}'")
+    assert re.search(rf"UBND tỉnh Lào Cai: <b>{province_score:.2f}</b> / 100", page)
+    # the road to the target: the province's indicators with a target, then the statuses counted per peer group
+    road = _rows(published, f"SELECT peer_group, status_vi, count(*) FROM mart.target_trajectory "
+                            f"WHERE snapshot_date = '{END}' GROUP BY peer_group, status_vi")
+    province_rows = re.search(r'<table class="trajectory">(.*?)</table>', page, re.S).group(1)
+    assert province_rows.count("<tr>") == 1 + sum(n for group, _s, n in road if group == "province")
+    assert "Dự kiến đến 31/12 có khoảng" in province_rows
+    summary = re.search(r'<table class="trajectory-summary">(.*?)</table>', page, re.S).group(1)
+    statuses = re.findall(r"<th style=[^>]*>([^<]+)</th>", summary)
+    for group in ("department", "district", "commune"):
+        cells = re.search(rf'<tr data-group="{group}">(.*?)</tr>', summary, re.S).group(1)
+        counts = [int(n) for n in re.findall(r"<td>(\d+)</td>", cells)]
+        assert dict(zip(statuses, counts)) == {s: sum(n for g, st, n in road if g == group and st == s)
+                                               for s in statuses}, group
     shot = artifacts / "dashboard.png"
     shot.unlink(missing_ok=True)
     done = subprocess.run(flags + ["--window-size=1400,2000", f"--screenshot={shot}", path.as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and shot.stat().st_size > 20_000, done.stderr[-2000:]
+
+
+def _is_locked(path) -> str:
+    """What another process is told when it opens a DuckDB file read-only ('' if it could)."""
+    code = (f"import duckdb\ntry:\n    duckdb.connect({str(path)!r}, read_only=True).close()\n    print('')\n"
+            f"except duckdb.Error as exc:\n    print(exc)")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+READER = """import duckdb, sys
+db = duckdb.connect(sys.argv[1], read_only=True)
+for line in sys.stdin:  # a BI tool: one query per line, the file held open in between
+    print(db.execute(line).fetchone()[0], flush=True)
+"""
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_bi_tools_read_a_copy_of_mart_while_the_pipeline_holds_the_warehouse(published, tmp_path):
+    path = bi.export_mart_snapshot(published)
+    assert path == bi.mart_snapshot_path(published) == tmp_path / "bi" / "dvc_mart.duckdb"
+    with published.begin() as conn:
+        objects = sorted(name for name, _kind in bi.mart_columns(conn))
+        counts = {name: conn.exec_driver_sql(f"SELECT count(*) FROM mart.{name}").scalar() for name in objects}
+        comments = published.comments(conn, "mart")
+        assert "Could not set lock" in _is_locked(tmp_path / "warehouse.duckdb")  # why the copy exists
+        assert _is_locked(path) == ""
+        reader = subprocess.Popen([sys.executable, "-c", READER, str(path)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            for name in objects:  # every table and view, as tables, with every row
+                reader.stdin.write(f"SELECT count(*) FROM mart.{name}\n")
+                reader.stdin.flush()
+                assert int(reader.stdout.readline()) == counts[name], name
+            assert counts["indicator_snapshot"] > 0 and counts["agency_score"] > 0 and len(objects) >= 15
+            reader.stdin.write("SELECT count(*) FROM duckdb_views() WHERE NOT internal\n")
+            reader.stdin.flush()
+            assert int(reader.stdout.readline()) == 0
+            # the next night's copy replaces it while the reader still has it open
+            conn.exec_driver_sql(f"DELETE FROM mart.indicator_snapshot WHERE snapshot_date = '{END}'")
+            conn.commit()
+            assert bi.export_mart_snapshot(published) == path
+            reader.stdin.write("SELECT count(*) FROM mart.indicator_snapshot\n")
+            reader.stdin.flush()
+            assert int(reader.stdout.readline()) == counts["indicator_snapshot"]  # its own, whole copy
+        finally:
+            reader.stdin.close()
+            reader.wait(timeout=30)
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as copy:
+        assert copy.execute("SELECT count(*) FROM mart.indicator_snapshot").fetchone()[0] < counts["indicator_snapshot"]
+        copied = {(t, c or ""): text for t, c, text in copy.execute(
+            "SELECT table_name, NULL, comment FROM duckdb_tables() UNION ALL "
+            "SELECT table_name, column_name, comment FROM duckdb_columns()").fetchall() if text}
+    assert copied == comments and len(comments) > 200  # what BI tools show as descriptions
+    assert sorted(p.name for p in path.parent.iterdir()) == ["dvc_mart.duckdb"]  # no temporary file left
+
+
+def test_the_nightly_reports_of_a_day_and_of_a_quarter_end(published, tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    indicators.publish_range(published, date(2022, 6, 30), date(2022, 6, 30), "lao_cai")
+    res = Resources.from_settings(config.settings(), published.url)
+    try:
+        day = write_reports_for(res, END)
+        quarter_end = write_reports_for(res, date(2022, 6, 30))
+    finally:
+        res.close()
+    copy = [bi.mart_snapshot_path(published)] if published.dialect == "duckdb" else []
+    assert day == list(report_paths(tmp_path / "reports", END, "ytd").values()) + copy
+    assert quarter_end == [*report_paths(tmp_path / "reports", date(2022, 6, 30), "ytd").values(),
+                           *report_paths(tmp_path / "reports", date(2022, 6, 30), "qtd").values()] + copy
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(
+        p.name for p in day[:2] + quarter_end[:4])  # nothing half-written left beside them
+    ws = openpyxl.load_workbook(quarter_end[2])[workbook.SHEET_SCORE]
+    assert "Từ ngày 01/04/2022 đến ngày 30/06/2022" in ws.cell(2, 1).value  # the quarter's scores
+
+
+def test_the_indicators_dag_writes_the_reports_after_each_day_is_published():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "dvc_indicators.py"))
+    assert bag.import_errors == {}
+    dag = bag.dags["dvc_indicators"]
+    task = dag.get_task("publish_day.write_reports")
+    assert task.upstream_task_ids == {"days_to_publish", "publish_day.publish_indicators"}  # days: its mapped input
+    assert not task.downstream_task_ids

@@ -1,12 +1,21 @@
 """Reports people hand on — an Excel workbook and a self-contained HTML dashboard per report date —
-and what BI tools need in the warehouse (etl.reports.bi: comments, the read-only role)."""
+and what BI tools need in the warehouse (etl.reports.bi: comments, the read-only role, the DuckDB
+read-only copy of mart)."""
 from __future__ import annotations
 
+import contextlib
 import logging
-from datetime import date
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from etl.config import settings
 from etl.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from etl.pipeline import Resources
 
 log = logging.getLogger(__name__)
 FORMATS = ("xlsx", "html")
@@ -15,6 +24,20 @@ FORMATS = ("xlsx", "html")
 def report_paths(out: Path, day: date, period: str) -> dict[str, Path]:
     suffix = "" if period == "ytd" else f"_{period}"
     return {"xlsx": out / f"bao_cao_dvc_{day}{suffix}.xlsx", "html": out / f"dashboard_dvc_{day}{suffix}.html"}
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary sibling to write, moved over `path` once complete: whoever reads the reports
+    directory (the compose file server, a BI tool) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)  # left by a run that was killed
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_reports(wh: Warehouse, day: date, province: str, out: Path, period: str = "ytd",
@@ -34,3 +57,19 @@ def write_reports(wh: Warehouse, day: date, province: str, out: Path, period: st
         written.append(dashboard.write_dashboard(content, paths["html"]))
     log.info("reports for %s (%s): %s", day, period, ", ".join(str(p) for p in written))
     return written
+
+
+def is_quarter_end(day: date) -> bool:
+    return day.month % 3 == 0 and (day + timedelta(days=1)).day == 1
+
+
+def write_reports_for(res: Resources, day: date) -> list[Path]:
+    """The nightly flow's reports of a published day, under REPORTS_DIR: the year to date, and on a
+    quarter's last day the quarter's too; then, on DuckDB, the read-only copy of mart for BI tools."""
+    from etl.reports import bi
+
+    out = Path(settings().reports_dir)
+    written = [path for period in ["ytd"] + (["qtd"] if is_quarter_end(day) else [])
+               for path in write_reports(res.warehouse, day, res.province, out, period)]
+    copy = bi.export_mart_snapshot(res.warehouse)
+    return written + ([copy] if copy else [])

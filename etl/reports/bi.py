@@ -4,6 +4,7 @@ and on PostgreSQL the read-only role through which BI tools read mart."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -102,3 +103,48 @@ def ensure_bi_reader_role(wh: Warehouse, conn: Connection) -> str | None:
     script = sql_file("reports/bi_reader_role.sql").replace(BI_ROLE_DEFAULT, role)
     made = wh.ensure_read_only_role(conn, role, script, settings().dvc_bi_reader_password)
     return role if made else None
+
+
+# -- the BI tools' read-only copy of mart (DuckDB) ------------------------------------------
+SNAPSHOT_SCHEMA = "bi_snapshot"
+
+
+def mart_snapshot_path(wh: Warehouse) -> Path | None:
+    """Where the read-only copy of a DuckDB warehouse's mart goes: `bi/dvc_mart.duckdb` beside the
+    warehouse file (var/bi/dvc_mart.duckdb by default; not mart.duckdb: a catalog named like its
+    schema makes `mart.x` ambiguous). None on PostgreSQL, which readers share anyway."""
+    database = wh.engine.url.database
+    if wh.dialect != "duckdb" or not database or database == ":memory:":
+        return None
+    return Path(database).parent / "bi" / "dvc_mart.duckdb"
+
+
+def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None:
+    """Copy every mart table and view (materialized as a table, with its comments) into a separate
+    DuckDB file that BI tools open read-only while the pipeline holds the warehouse: DuckDB lets one
+    process write a file, and no other process open it meanwhile. Written beside, then moved over the
+    previous copy (a reader that has the old one open keeps reading it). Returns its path; None on
+    PostgreSQL."""
+    from etl.reports import replacing
+
+    path = path or mart_snapshot_path(wh)
+    if path is None:
+        return None
+    with replacing(path) as tmp, wh.engine.connect() as conn:
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        conn.exec_driver_sql(f"ATTACH '{tmp}' AS {SNAPSHOT_SCHEMA}")
+        try:
+            conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.mart")
+            for name, _kind in mart_columns(conn):
+                conn.exec_driver_sql(f"CREATE TABLE {SNAPSHOT_SCHEMA}.mart.{name} AS SELECT * FROM mart.{name}")
+            for (name, column), text in wh.comments(conn, "mart").items():
+                target = f"{SNAPSHOT_SCHEMA}.mart.{name}"
+                target = f"COLUMN {target}.{column}" if column else f"TABLE {target}"
+                conn.exec_driver_sql(f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'")
+            conn.commit()
+            conn.exec_driver_sql(f"CHECKPOINT {SNAPSHOT_SCHEMA}")
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql(f"DETACH {SNAPSHOT_SCHEMA}")
+    log.info("read-only copy of mart for BI tools: %s", path)
+    return path

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.reports.data import GROUPS, PERIOD_LABEL, PERIOD_LABEL_EN, ReportData, period_text
+from etl.reports import replacing
+from etl.reports.data import COMMUNES, GROUPS, PERIOD_LABEL, PERIOD_LABEL_EN, ReportData, period_text
 
 CSS = """
 body{font-family:"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;margin:0;color:#1f2933;background:#f7f8fa}
@@ -219,6 +220,87 @@ def _drill_section(data: ReportData, figures: pd.DataFrame) -> str:
             f"</span></h2><table>{head}{province}</table><p class='note'>{links}</p>" + "".join(districts))
 
 
+def score_chart(rows: pd.DataFrame, width: int = 460) -> str:
+    """Peers' 0-100 scores, best first, a bar each on a 0-100 scale."""
+    name_w, bar_w, row_h = 190, width - 190 - 50, 18
+    height = row_h * len(rows) + 6
+    parts = [f'<svg class="chart score" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">']
+    for i, r in enumerate(rows.itertuples(index=False)):
+        y0 = 3 + i * row_h
+        parts.append(f'<text x="{name_w - 4}" y="{y0 + 12}" font-size="11" text-anchor="end">'
+                     f'{int(r.rank)}. {escape(r.agency_name[:30])}</text>'
+                     f'<rect class="bar" x="{name_w}" y="{y0 + 2}" width="{bar_w * min(r.score, 100) / 100:.1f}" '
+                     f'height="{row_h - 6}" fill="#0b4f8a"><title>{escape(r.agency_name)}: {r.score:.2f} điểm '
+                     f'({r.points:g}/{r.points_max:g})</title></rect>'
+                     f'<text x="{name_w + bar_w + 4}" y="{y0 + 12}" font-size="11">{r.score:.1f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _score_section(data: ReportData) -> str:
+    province = data.ranked_scores("province")
+    lead = ""
+    if len(province):
+        p = province.iloc[0]
+        lead = (f"<p class='score-province'>{escape(p['agency_name'])}: <b>{p['score']:.2f}</b> / 100 "
+                f"<span class='note'>({p['points']:g} trên {p['points_max']:g} điểm tính được; "
+                f"{p['points_not_computable']:g} điểm không tính được từ nguồn dữ liệu, gồm cả mức độ hài lòng)"
+                "</span></p>")
+    cols = []
+    for group, _label, title in GROUPS:
+        peers = data.ranked_scores(group)
+        body = score_chart(peers) if len(peers) else "<p class='note'>Không có đơn vị.</p>"
+        cols.append(f"<div><h4>{escape(title)} <span class='en'>· "
+                    f"{'departments' if group == 'department' else 'districts'}</span></h4>{body}</div>")
+    return ("<h2 id='score'>Điểm đánh giá 0–100 theo cách chấm của Cổng Dịch vụ công quốc gia <span class='en'>· "
+            f"Score 0–100, the national portal's scheme ({PERIOD_LABEL_EN[data.period]})</span></h2>{lead}"
+            "<p class='note'>Điểm = 100 × điểm đạt / tổng điểm tối đa của các tiêu chí tính được; sở, ban, ngành và "
+            "huyện xếp riêng.</p><div class='two'>" + "".join(cols) + "</div>")
+
+
+TRAJECTORY_STATUS = {  # status -> cell colour, in the order shown
+    "đã chắc chắn đạt": "#cdebd3", "đang đạt": "#cdebd3", "đúng tiến độ": "#e3f2e6", "cần tăng tốc": "#fff1c2",
+    "cần bổ sung": "#fff1c2", "không thể đạt": "#f6cccc", "chưa có số liệu": "#e4e7eb"}
+
+
+def _trajectory_rows(frame: pd.DataFrame, with_agency: bool) -> str:
+    rows = []
+    for r in frame.itertuples(index=False):
+        agency = f"<td class='name'>{escape(r.agency_name)}</td>" if with_agency else ""
+        rows.append(f"<tr>{agency}<td class='name'>{escape(r.indicator_name_vi)}</td><td>{_pct(r.value)}</td>"
+                    f"<td>{_pct(r.target)}</td><td>{_pct(r.needed_rate)}</td>"
+                    f"<td class='status' style='background:{TRAJECTORY_STATUS.get(r.status_vi, '#fff')}'>"
+                    f"{escape(r.status_vi)}</td><td class='name'>{escape(r.explanation_vi or '')}</td></tr>")
+    head = ("<tr>" + ("<th class='name'>Đơn vị</th>" if with_agency else "") + "<th class='name'>Chỉ số</th>"
+            "<th>Đến nay</th><th>Chỉ tiêu năm</th><th>Cần đạt từ nay</th><th>Đánh giá</th>"
+            "<th class='name'>Giải thích</th></tr>")
+    return f"<table class='trajectory'>{head}{''.join(rows)}</table>"
+
+
+def _trajectory_section(data: ReportData) -> str:
+    road = data.trajectory
+    province = road[road["peer_group"] == "province"].sort_values("indicator_order")
+    statuses = list(TRAJECTORY_STATUS)
+    summary = ["<tr><th class='name'>Nhóm đơn vị</th>" + "".join(
+        f"<th style='background:{TRAJECTORY_STATUS[s]}'>{escape(s)}</th>" for s in statuses) + "</tr>"]
+    lists = []
+    for group, _label, title in [*GROUPS, COMMUNES]:
+        peers = road[road["peer_group"] == group]
+        counts = peers["status_vi"].value_counts()
+        summary.append(f"<tr data-group='{group}'><td class='name'>{escape(title)}</td>"
+                       + "".join(f"<td>{int(counts.get(s, 0))}</td>" for s in statuses) + "</tr>")
+        behind = peers[~peers["status_vi"].isin(["đã chắc chắn đạt", "đang đạt", "đúng tiến độ"])]
+        if group != COMMUNES[0] and len(behind):
+            lists.append(f"<details><summary>{escape(title)}: {len(behind)} chỉ số cần tăng tốc, cần bổ sung hoặc "
+                         f"không thể đạt</summary>{_trajectory_rows(behind, True)}</details>")
+    return ("<h2 id='trajectory'>Lộ trình đạt chỉ tiêu năm <span class='en'>· Road to the year target</span></h2>"
+            f"<p class='note'>Dự kiến đến ngày 31/12/{data.day.year} theo nhịp độ hiện nay; \"cần đạt từ nay\" "
+            "là tỷ lệ phải đạt trên số hồ sơ (dịch vụ) còn lại của năm.</p>" + _trajectory_rows(province, False)
+            + "<h4>Số chỉ số theo đánh giá <span class='en'>· agency × indicator by status</span></h4>"
+            f"<table class='trajectory-summary'>{''.join(summary)}</table>" + "".join(lists))
+
+
 def render(data: ReportData) -> str:
     figures = data.figures(data.period)
     period = f"{PERIOD_LABEL[data.period]} ({period_text(data.day, data.period)})"
@@ -228,7 +310,8 @@ def render(data: ReportData) -> str:
         "<header><h1>Chỉ số dịch vụ công trực tuyến — " + escape(data.province_name) + "</h1>",
         f"<p>Ngày báo cáo {data.day:%d/%m/%Y} · {escape(period)} <span class='en'>· {PERIOD_LABEL_EN[data.period]}"
         "</span></p><nav><a href='#trend'>Diễn biến</a><a href='#ranking'>Xếp hạng</a><a href='#heatmap'>Bản đồ nhiệt"
-        "</a><a href='#drill'>Huyện, xã</a></nav></header><main>",
+        "</a><a href='#drill'>Huyện, xã</a><a href='#score'>Điểm 0–100</a><a href='#trajectory'>Lộ trình</a>"
+        "</nav></header><main>",
         _trend_section(data),
         _ranking_section(data, figures),
         "<h2 id='heatmap'>Bản đồ nhiệt: chênh lệch so với chỉ tiêu <span class='en'>· Heat map: gap to target"
@@ -237,6 +320,8 @@ def render(data: ReportData) -> str:
         "không có chỉ tiêu</span><span style='background:#fff;border:1px solid #ccc'>không phát sinh</span> "
         "(số trong ô: tỷ lệ %)</p>" + heat_map(data, figures) + _legend(data),
         _drill_section(data, figures),
+        _score_section(data),
+        _trajectory_section(data),
         f"<p class='note'>Lập lúc {data.generated_at:%H:%M %d/%m/%Y} từ mart.indicator_snapshot. "
         f"Dữ liệu đã tải đến: {escape(fresh)}.</p></main>",
     ]
@@ -246,6 +331,6 @@ def render(data: ReportData) -> str:
 
 
 def write_dashboard(data: ReportData, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(data), encoding="utf-8")
+    with replacing(path) as tmp:
+        tmp.write_text(render(data), encoding="utf-8")
     return path

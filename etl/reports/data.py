@@ -16,6 +16,7 @@ PERIOD_LABEL = {"day": "Trong ngày", "mtd": "Lũy kế tháng", "qtd": "Lũy k�
 PERIOD_LABEL_EN = {"day": "day", "mtd": "month to date", "qtd": "quarter to date", "ytd": "year to date"}
 GROUPS = [("department", "sở-ngành", "Các sở, ban, ngành"),
           ("district", "huyện", "UBND các huyện, thị xã, thành phố")]
+COMMUNES = ("commune", "xã", "UBND các xã, phường, thị trấn")
 
 
 def period_start(day: date, period: str) -> date:
@@ -67,6 +68,9 @@ class ReportData:
     eligible: pd.DataFrame      # procedures eligible to be full-online
     procedures: pd.DataFrame
     freshness: pd.DataFrame
+    scores: pd.DataFrame        # mart.agency_score of the day and period
+    score_groups: pd.DataFrame  # the score's groups (mart.score_criterion): code, names, maximum, computable
+    trajectory: pd.DataFrame    # mart.target_trajectory of the day (year targets, from the ytd figures)
     generated_at: datetime
 
     def figures(self, period: str) -> pd.DataFrame:
@@ -83,6 +87,13 @@ class ReportData:
     def ordered_agencies(self, peer_group: str) -> pd.DataFrame:
         frame = self.agencies[self.agencies["peer_group"] == peer_group]
         return frame.iloc[sorted(range(len(frame)), key=lambda i: name_key(frame["name"].iloc[i]))]
+
+    def ranked_scores(self, peer_group: str) -> pd.DataFrame:
+        """The peer group's 0-100 scores, best first, with their rank among peers (ties share one)."""
+        frame = self.scores[(self.scores["peer_group"] == peer_group) & self.scores["score"].notna()]
+        frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (-frame["score"].iloc[i],
+                                                                    name_key(frame["agency_name"].iloc[i])))]
+        return frame.assign(rank=frame["score"].rank(method="min", ascending=False).astype(int))
 
     def communes_of(self, district_code: str) -> pd.DataFrame:
         frame = self.agencies[(self.agencies["parent_code"] == district_code)]
@@ -139,6 +150,14 @@ def load(wh: Warehouse, day: date, period: str, province: str) -> ReportData:
         eligible = _frame(conn, sql_file("reports/eligible_procedures.sql"), {"day": day})
         procedures = _frame(conn, "SELECT procedure_code, name, field_name FROM core.procedure", {})
         freshness = _frame(conn, "SELECT * FROM mart.data_freshness ORDER BY source, entity", {})
+        scores = _frame(conn, "SELECT * FROM mart.agency_score WHERE snapshot_date = :day AND period = :period",
+                        {"day": day, "period": period})
+        score_groups = _frame(conn, "SELECT group_code, group_order, group_name_vi, group_name_en, "
+                                    "MAX(group_max) AS group_max, COUNT(indicator_code) AS computable "
+                                    "FROM mart.score_criterion GROUP BY group_code, group_order, group_name_vi, "
+                                    "group_name_en ORDER BY group_order", {})
+        trajectory = _frame(conn, "SELECT * FROM mart.target_trajectory WHERE snapshot_date = :day "
+                                  "ORDER BY agency_code, indicator_order", {"day": day})
         setting = conn.execute(sa.text(
             "SELECT value FROM mart.report_setting WHERE name = 'min_denominator'")).scalar()
     agencies = agencies[agencies["agency_code"].isin(set(snapshot["agency_code"]))].reset_index(drop=True)
@@ -149,4 +168,5 @@ def load(wh: Warehouse, day: date, period: str, province: str) -> ReportData:
         min_denominator=float(setting if setting is not None else 0),
         snapshot=snapshot, indicators=indicators.reset_index(drop=True), agencies=agencies, trend=trend,
         targets=targets, decisions=decision_tables(targets, province, day.year), received=received,
-        eligible=eligible, procedures=procedures, freshness=freshness, generated_at=datetime.now().replace(microsecond=0))
+        eligible=eligible, procedures=procedures, freshness=freshness, scores=scores, score_groups=score_groups,
+        trajectory=trajectory, generated_at=datetime.now().replace(microsecond=0))

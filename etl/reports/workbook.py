@@ -10,7 +10,8 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from etl.reports.data import GROUPS, PERIOD_LABEL, PERIODS, ReportData, name_key, period_text
+from etl.reports import replacing
+from etl.reports.data import COMMUNES, GROUPS, PERIOD_LABEL, PERIODS, ReportData, name_key, period_text
 
 FONT = "Times New Roman"
 PCT = "0.0%"
@@ -28,6 +29,8 @@ SHEET_ELIGIBLE = "TTHC đủ ĐK toàn trình"
 SHEET_ONLINE_ONLY = "DVC chỉ nhận trực tuyến"
 SHEET_POSTAL = "TTHC có BCCI"
 SHEET_TREND = "Diễn biến theo tháng"
+SHEET_SCORE = "Điểm đánh giá (0-100)"
+SHEET_TRAJECTORY = "Lộ trình đạt chỉ tiêu"
 SHEET_NOTES = "Ghi chú"
 NOT_MET, MET = "Không đạt", "Đạt"
 
@@ -46,9 +49,11 @@ def write_workbook(data: ReportData, path: Path) -> Path:
     for period in PERIODS:
         _period_sheet(wb.create_sheet(PERIOD_LABEL[period]), data, period)
     _trend_sheet(wb.create_sheet(SHEET_TREND), data)
+    _score_sheet(wb.create_sheet(SHEET_SCORE), data)
+    _trajectory_sheet(wb.create_sheet(SHEET_TRAJECTORY), data)
     _notes_sheet(wb.create_sheet(SHEET_NOTES), data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    with replacing(path) as tmp:
+        wb.save(tmp)
     return path
 
 
@@ -96,6 +101,7 @@ def _styles(wb: Workbook) -> None:
              "b": ("General", "left", Font(name=FONT, size=11, bold=True)),
              "pct": (PCT, "center", Font(name=FONT, size=11)),
              "int": ("#,##0", "center", Font(name=FONT, size=11)),
+             "num": ("0.00", "center", Font(name=FONT, size=11)),
              "gap": ("+0.0%;-0.0%;0.0%", "center", Font(name=FONT, size=11)),
              "met": ("General", "center", MET_FONT),
              "missed": ("General", "center", MISSED_FONT)}
@@ -380,6 +386,87 @@ def _trend_sheet(ws: Worksheet, data: ReportData) -> None:
             _put(ws, row, 4 + j, monthly.get((ind.indicator_code, m)), "pct")
         _put(ws, row, 4 + len(months), None if ytd is None else ytd.value, "pct")
     _printable(ws, header_rows, [5, 52, 9] + [9] * len(months) + [10], freeze_col=2)
+
+
+SECTIONS = [("province", "Toàn tỉnh")] + [(g, title) for g, _l, title in [*GROUPS, COMMUNES]]
+NOT_COMPUTABLE = "Không tính được"
+
+
+def _score_sheet(ws: Worksheet, data: ReportData) -> None:
+    """mart.agency_score: the national portal's 0-100 score, peers ranked with peers, with its groups."""
+    groups = list(data.score_groups.itertuples(index=False))
+    headers = ["Xếp hạng", "Cơ quan, đơn vị, địa phương", "Điểm (0-100)", "Điểm đạt", "Tối đa tính được"] + [
+        f"{g.group_name_vi} (tối đa {g.group_max:g})" for g in groups]
+    row = _title(ws, ["ĐIỂM ĐÁNH GIÁ CUNG CẤP DỊCH VỤ CÔNG TRỰC TUYẾN (THANG ĐIỂM 100)",
+                      f"(Theo cách chấm của Cổng Dịch vụ công quốc gia; {period_text(data.day, data.period)}; "
+                      "điểm = 100 × điểm đạt / tổng điểm tối đa của các tiêu chí tính được)"], len(headers))
+    for c, text in enumerate(headers, start=1):
+        _head(ws, row, c, text)
+    ws.row_dimensions[row].height = 48
+    header_rows = row
+    row += 1
+    numeral = 0
+    for group, title in SECTIONS:
+        scores = data.ranked_scores(group)
+        if scores.empty:
+            continue
+        if group != "province":
+            numeral += 1
+            _group_row(ws, row, f"{'I' * numeral}. {title}", len(headers))
+            row += 1
+        for r in scores.itertuples(index=False):
+            _put(ws, row, 1, None if group == "province" else int(r.rank))
+            _put(ws, row, 2, r.agency_name, "b" if group == "province" else "l")
+            _put(ws, row, 3, r.score, "num")
+            _put(ws, row, 4, r.points, "num")
+            _put(ws, row, 5, r.points_max, "num")
+            for j, g in enumerate(groups):
+                if not g.computable:
+                    _put(ws, row, 6 + j, NOT_COMPUTABLE)
+                else:
+                    _put(ws, row, 6 + j, getattr(r, f"{g.group_code}_points", None), "num")
+            row += 1
+    missing = data.scores["points_not_computable"].max() if len(data.scores) else 0
+    ws.cell(row=row + 1, column=2, value=(
+        f"Ghi chú: {missing:g} điểm của thang 100 thuộc các tiêu chí không tính được từ nguồn dữ liệu (trong đó cả "
+        "nhóm Mức độ hài lòng), không tính vào tối đa; tiêu chí dưới ngưỡng được tỷ lệ × điểm tối đa / ngưỡng. "
+        "Xếp hạng trong từng nhóm đơn vị. Chi tiết từng tiêu chí: mart.agency_score_part.")).font = Font(
+        name=FONT, italic=True)
+    _printable(ws, header_rows, [9, 36, 10, 9, 10] + [13] * len(groups), freeze_col=2)
+
+
+ON_COURSE, OFF_COURSE = ("đã chắc chắn đạt", "đang đạt", "đúng tiến độ"), ("không thể đạt",)
+
+
+def _trajectory_sheet(ws: Worksheet, data: ReportData) -> None:
+    """mart.target_trajectory: per agency and indicator with a year target, what is still needed by 31
+    December at the current pace, whether it is reachable, explained in a sentence."""
+    headers = ["Cơ quan, đơn vị", "Loại đơn vị", "Chỉ số", "Tỷ lệ đến nay", "Chỉ tiêu năm", "Cần đạt từ nay",
+               "Đánh giá", "Giải thích"]
+    row = _title(ws, [f"LỘ TRÌNH ĐẠT CHỈ TIÊU NĂM {data.day.year}",
+                      f"(Số liệu {period_text(data.day, 'ytd').lower()}; dự kiến đến ngày 31/12 theo nhịp độ hiện "
+                      "nay; \"cần đạt từ nay\" = tỷ lệ phải đạt trên số hồ sơ còn lại của năm)"], len(headers))
+    for c, text in enumerate(headers, start=1):
+        _head(ws, row, c, text)
+    header_rows = row
+    order = {g: i for i, (g, _t) in enumerate(SECTIONS)}
+    frame = data.trajectory
+    frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (
+        order.get(frame["peer_group"].iloc[i], len(order)), name_key(frame["agency_name"].iloc[i]),
+        frame["indicator_order"].iloc[i]))]
+    for r in frame.itertuples(index=False):
+        row += 1
+        style = "met" if r.status_vi in ON_COURSE else "missed" if r.status_vi in OFF_COURSE else "c"
+        _put(ws, row, 1, r.agency_name, "l")
+        _put(ws, row, 2, r.level_label)
+        _put(ws, row, 3, r.indicator_name_vi, "l")
+        _put(ws, row, 4, r.value, "pct")
+        _put(ws, row, 5, r.target, "pct")
+        _put(ws, row, 6, r.needed_rate, "pct")
+        _put(ws, row, 7, r.status_vi, style)
+        _put(ws, row, 8, r.explanation_vi, "l")
+    ws.auto_filter.ref = f"A{header_rows}:H{max(row, header_rows)}"
+    _printable(ws, header_rows, [30, 9, 40, 9, 9, 9, 14, 70], freeze_col=1)
 
 
 def _notes_sheet(ws: Worksheet, data: ReportData) -> None:
