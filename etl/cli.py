@@ -152,11 +152,14 @@ def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
         from pathlib import Path
 
         from etl.config import settings
-        from etl.reports import write_reports
+        from etl.reports import bi, write_reports
         out = Path(args.out or settings().reports_dir)
         for path in write_reports(res.warehouse, args.date, res.province, out, args.period,
                                   tuple(f.strip() for f in args.format.split(",") if f.strip())):
             print(path)
+        copy = bi.export_mart_snapshot(res.warehouse)  # DuckDB: the BI tools' read-only copy of mart
+        if copy:
+            print(copy)
     return 0
 
 
