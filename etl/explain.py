@@ -1,0 +1,271 @@
+"""The drill-down behind a figure: for one row of mart.indicator_snapshot (date, period, agency,
+indicator), the dossiers in its denominator -- payment transactions for
+online_payment_transaction_rate, services (agency x procedure) for the service-level indicators --
+whether each is in the numerator, and the fields that decided it. No personal data.
+
+It recomputes the date from the warehouse, in SQL (sql/explain/): indicators/prepare.sql for that
+single date builds the same working tables the measures read, one file per indicator
+(sql/explain/<kind>/<indicator>.sql) lists the items of those tables with the measure's
+conditions, and scope.sql applies the same agency mapping, roll-up and period windows as
+aggregate.sql. So the items add up to the published numerator and denominator; `explain` checks it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from etl import indicators
+from etl.reports.data import PERIOD_LABEL, PERIOD_LABEL_EN, period_text
+from etl.warehouse import SQL_DIR, Warehouse, split_statements, sql_file
+
+EXPLAIN_DIR = SQL_DIR / "explain"
+KINDS = ("dossier", "transaction", "service")
+WORK_TABLES = ("exp_item", "exp_service_dossier")
+
+# What each indicator's listing shows after the columns every listing has (COMMON).
+COMMON = ("in_num", "basis", "counted_for", "counted_for_name", "agency_code", "item_code")
+_DOSSIER = ("procedure_code", "status", "received_at")
+_SERVICE = ("procedure_name",)
+FIELDS = {
+    "online_dossier_rate": _DOSSIER + ("channel",),
+    "online_dossier_full_online_rate": _DOSSIER + ("channel",),
+    "digitized_dossier_rate": _DOSSIER + ("channel", "has_digitized_components"),
+    "bcci_receive_rate": _DOSSIER + ("channel", "post_collect_at"),
+    "online_payment_dossier_rate": _DOSSIER + ("channel", "fee_amount", "paid_online", "paid_online_at"),
+    "national_portal_sync_rate": _DOSSIER + ("changed_at", "synced_at"),
+    "digitized_result_rate": _DOSSIER + ("ended_at", "result_digitized"),
+    "online_signed_processing_rate": _DOSSIER + ("ended_at", "digitally_signed"),
+    "online_result_return_rate": _DOSSIER + ("ended_at", "result_channel"),
+    "bcci_return_rate": _DOSSIER + ("ended_at", "result_channel", "post_deliver_at"),
+    "on_time_rate": _DOSSIER + ("due_at", "ended_at", "supplement_count", "supplement_requested_at",
+                                "supplement_due_at"),
+    "online_payment_transaction_rate": ("dossier_code", "payment_method", "payment_channel", "payment_status",
+                                        "transaction_at", "amount"),
+    "full_online_service_rate": _SERVICE + ("service_level",),
+    "national_portal_integration_rate": _SERVICE + ("service_level", "integrated_from", "integrated_to"),
+    "fee_online_payment_enabled_rate": _SERVICE + ("service_level", "online_payment"),
+    "service_online_uptake_rate": _SERVICE + ("service_level", "dossiers", "hits"),
+    "fee_online_paid_procedure_rate": _SERVICE + ("service_level", "dossiers", "hits"),
+    "bcci_procedure_rate": _SERVICE + ("service_level", "bcci", "dossiers", "hits"),
+}
+
+# Column headings: Vietnamese first (provincial analysts read them), English second.
+LABELS = {
+    "in_num": "Tính vào tử số (in numerator)",
+    "basis": "Căn cứ (basis)",
+    "counted_for": "Tính cho đơn vị (counted for)",
+    "counted_for_name": "Tên đơn vị (agency name)",
+    "agency_code": "Đơn vị xử lý (agency in the source)",
+    "procedure_code": "Mã TTHC (procedure)",
+    "status": "Trạng thái (status)",
+    "received_at": "Ngày tiếp nhận (received)",
+    "channel": "Kênh nộp (channel)",
+    "has_digitized_components": "Có thành phần số hóa (digitized components)",
+    "post_collect_at": "Đơn thu gom VNPost (collection order)",
+    "fee_amount": "Phí, lệ phí (fee, VND)",
+    "paid_online": "Cờ thanh toán trực tuyến (paid-online flag)",
+    "paid_online_at": "Giao dịch trực tuyến thành công (paid online at)",
+    "changed_at": "Cập nhật gần nhất (last change)",
+    "synced_at": "Cổng DVCQG chấp nhận (accepted by the national portal)",
+    "ended_at": "Kết thúc xử lý (processing ended)",
+    "result_digitized": "Kết quả số hóa (result digitized)",
+    "digitally_signed": "Ký số (digitally signed)",
+    "result_channel": "Hình thức trả kết quả (result returned by)",
+    "post_deliver_at": "Đơn phát kết quả VNPost (delivery order)",
+    "due_at": "Hạn trả (due)",
+    "supplement_count": "Số lần yêu cầu bổ sung (supplement requests)",
+    "supplement_requested_at": "Yêu cầu bổ sung lúc (supplement requested)",
+    "supplement_due_at": "Hạn trả khi yêu cầu (due when requested)",
+    "dossier_code": "Mã hồ sơ (dossier)",
+    "payment_method": "Hình thức thanh toán (method)",
+    "payment_channel": "Kênh thanh toán (payment channel)",
+    "payment_status": "Trạng thái giao dịch (transaction status)",
+    "transaction_at": "Thời gian giao dịch (transaction time)",
+    "amount": "Số tiền (amount, VND)",
+    "procedure_name": "Tên TTHC (procedure name)",
+    "service_level": "Mức độ trên D (level on the date)",
+    "online_payment": "Có thanh toán trực tuyến (online payment)",
+    "bcci": "Có BCCI (postal service)",
+    "integrated_from": "Tích hợp từ (integrated from)",
+    "integrated_to": "Ngừng tích hợp từ (integrated until)",
+    "dossiers": "Số hồ sơ trong kỳ (dossiers in the period)",
+}
+ITEM_LABEL = {"dossier": "Mã hồ sơ (dossier)", "transaction": "Mã giao dịch (transaction)",
+              "service": "Mã TTHC (procedure)"}
+HITS_LABEL = {
+    "service_online_uptake_rate": "Trong đó nộp trực tuyến (of which online)",
+    "fee_online_paid_procedure_rate": "Trong đó thanh toán trực tuyến (of which paid online)",
+    "bcci_procedure_rate": "Trong đó qua bưu chính (of which by post)",
+}
+CODES = {
+    "channel": {1: "trực tiếp", 2: "trực tuyến", 3: "bưu chính"},
+    "result_channel": {1: "trực tiếp", 2: "trực tuyến", 3: "bưu chính"},
+    "status": {1: "mới đăng ký", 2: "đã tiếp nhận", 3: "không tiếp nhận", 4: "đang xử lý", 5: "chờ bổ sung",
+               6: "chờ thanh toán", 7: "rút hồ sơ", 8: "dừng xử lý", 9: "đã xử lý xong", 10: "đã trả kết quả"},
+    "paid_online": {0: "không", 1: "Cổng DVCQG", 2: "cổng tỉnh"},
+    "payment_method": {1: "trực tiếp", 2: "trực tuyến"},
+    "payment_status": {"paid": "đã thanh toán", "refunded": "đã hoàn phí"},
+    "service_level": {"full_online": "toàn trình", "partial_online": "một phần", "offline": "trực tiếp"},
+}
+
+
+class ExplainError(ValueError):
+    """The drill-down cannot be given as asked (one line that says what to change)."""
+
+
+def indicator_kinds() -> dict[str, str]:
+    """indicator code -> kind (dossier, transaction, service): the directory of its file in sql/explain/."""
+    return {p.stem: kind for kind in KINDS for p in sorted((EXPLAIN_DIR / kind).glob("*.sql"))}
+
+
+def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: list[str] | None = None,
+            agency: str | None = None, period: str | None = None) -> None:
+    """Fill the working tables of the drill-down of `day` in `conn` (a transaction that writes nothing
+    but temporary tables): the items of `codes` (default: all), for `agency` and `period` (default: all)."""
+    kinds = indicator_kinds()
+    params = indicators.range_params(day, day, province)
+    wh.run_script(conn, indicators.PREPARE, params)
+    wh.analyze(conn, *indicators.PREPARED_TABLES)
+    wh.run_script(conn, "explain/prepare.sql", params)
+    for code in codes or sorted(kinds):
+        wh.run_script(conn, f"explain/{kinds[code]}/{code}.sql", {**params, "indicator_code": code})
+    wh.analyze(conn, *WORK_TABLES)
+    wh.run_script(conn, "explain/scope.sql", {**params, "agency": agency, "period": period})
+
+
+def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[dict]:
+    """The rows of a file holding one SELECT."""
+    (stmt,) = split_statements(sql_file(relpath))
+    names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
+    return [dict(r) for r in conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items()
+                                                          if k in names}).mappings()]
+
+
+def totals(conn: Connection) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(agency, period, indicator) -> (numerator, denominator) summed over the prepared items."""
+    return {(r["agency_code"], r["period"], r["indicator_code"]): (int(r["numerator"]), int(r["denominator"]))
+            for r in _query(conn, "explain/totals.sql")}
+
+
+def items(conn: Connection, day: date, indicator: str, agency: str, period: str) -> list[dict]:
+    """The prepared items of one snapshot row, each a dict of the columns of list_<kind>.sql."""
+    return _query(conn, f"explain/list_{indicator_kinds()[indicator]}.sql",
+                  {"indicator_code": indicator, "agency": agency, "period": period, "range_end": day})
+
+
+@dataclass
+class Drilldown:
+    day: date
+    period: str
+    agency: str
+    agency_name: str
+    indicator: str
+    indicator_name: str
+    kind: str
+    rows: list[dict]
+    snapshot: tuple[int, int]  # (numerator, denominator) in mart.indicator_snapshot
+    numerator: int = field(init=False)
+    denominator: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.numerator = sum(int(r["in_num"]) for r in self.rows)
+        self.denominator = sum(int(r["in_den"]) for r in self.rows)
+
+    @property
+    def matches(self) -> bool:
+        return (self.numerator, self.denominator) == self.snapshot
+
+    def columns(self) -> list[str]:
+        return list(COMMON) + list(FIELDS[self.indicator])
+
+    def headings(self) -> list[str]:
+        return [ITEM_LABEL[self.kind] if c == "item_code" else HITS_LABEL.get(self.indicator, c) if c == "hits"
+                else LABELS[c] for c in self.columns()]
+
+    def summary(self) -> list[str]:
+        value = f"{100 * self.numerator / self.denominator:.2f} %" if self.denominator else "không tính (no value)"
+        check = ("khớp với mart.indicator_snapshot (matches the published figure)" if self.matches else
+                 f"KHÁC số đã công bố {self.snapshot[0]}/{self.snapshot[1]} (differs from the published figure): "
+                 f"dữ liệu đã thay đổi sau khi công bố, chạy lại: python -m etl publish --start {self.day} "
+                 f"--end {self.day}")
+        return [
+            f"Chỉ tiêu (indicator): {self.indicator_name} ({self.indicator})",
+            f"Đơn vị (agency): {self.agency_name} ({self.agency}), gồm các đơn vị trực thuộc và đơn vị đã sáp nhập "
+            f"(includes the agencies under it and those merged into it)",
+            f"Kỳ (period): {PERIOD_LABEL[self.period]}, {period_text(self.day, self.period)} "
+            f"({PERIOD_LABEL_EN[self.period]})",
+            f"Tử số (numerator): {self.numerator} · Mẫu số (denominator): {self.denominator} · Tỷ lệ (value): {value}",
+            f"Kiểm tra (check): {check}",
+        ]
+
+
+def explain(wh: Warehouse, day: date, period: str, agency: str, indicator: str, province: str) -> Drilldown:
+    """The drill-down of one row of mart.indicator_snapshot, recomputed from the warehouse."""
+    kinds = indicator_kinds()
+    if indicator not in kinds:
+        raise ExplainError(f"--indicator {indicator!r} is not an indicator; use one of: {', '.join(sorted(kinds))}")
+    with wh.begin() as conn:
+        head = conn.execute(sa.text(
+            "SELECT s.numerator, s.denominator, a.name AS agency_name, i.name_vi "
+            "FROM mart.indicator_snapshot s JOIN core.agency a ON a.agency_code = s.agency_code "
+            "JOIN mart.indicator i ON i.indicator_code = s.indicator_code "
+            "WHERE s.snapshot_date = :d AND s.period = :p AND s.agency_code = :a AND s.indicator_code = :i"),
+            {"d": day, "p": period, "a": agency, "i": indicator}).one_or_none()
+        if head is None:
+            raise ExplainError(
+                f"--date {day} --agency {agency}: no published figure in mart.indicator_snapshot; check the agency "
+                f"code (valid on that date) or publish the date first: python -m etl publish --start {day} --end {day}")
+        prepare(wh, conn, day, province, [indicator], agency, period)
+        rows = items(conn, day, indicator, agency, period)
+    return Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi, kinds[indicator], rows,
+                     (int(head.numerator), int(head.denominator)))
+
+
+def _cell(column: str, value, for_csv: bool) -> str:
+    if value is None:
+        return ""
+    if column == "in_num":
+        return "có" if value == 1 else "không" if value == 0 else str(value)
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if column in CODES:
+        label = CODES[column].get(value)
+        return f"{value} – {label}" if label and not isinstance(value, str) else label or str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ") if for_csv else f"{value:%d/%m/%Y %H:%M:%S}"
+    if isinstance(value, date):
+        return value.isoformat() if for_csv else f"{value:%d/%m/%Y}"
+    if isinstance(value, Decimal):
+        return str(int(value)) if value == int(value) else str(value)
+    return str(value)
+
+
+def to_csv(drill: Drilldown) -> str:
+    """The listing as CSV: Vietnamese (English) headings, one row per item; ISO dates."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(drill.headings())
+    for row in drill.rows:
+        writer.writerow([_cell(c, row[c], True) for c in drill.columns()])
+    return out.getvalue()
+
+
+def to_table(drill: Drilldown) -> str:
+    """The summary, then the listing as an aligned text table."""
+    cells = [[_cell(c, row[c], False) for c in drill.columns()] for row in drill.rows]
+    heads = drill.headings()
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
+    lines = drill.summary() + [""]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip())
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    if not cells:
+        lines.append("(không có mục nào: mẫu số bằng 0 — nothing counted, the denominator is 0)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,7 @@
+-- digitized_result_rate (measures/digitized_result_rate.sql): the dossiers whose processing
+-- ended in the period; in the numerator those with KetQuaDuocSoHoa.
+INSERT INTO exp_item (indicator_code, period, event_date, item_code, dossier_code, agency_code, in_den, in_num, basis)
+SELECT CAST(:indicator_code AS text), NULL, ended_event, dossier_code, dossier_code, agency_code, 1,
+       CASE WHEN result_digitized THEN 1 ELSE 0 END,
+       CASE WHEN result_digitized THEN 'kết quả được số hóa' ELSE 'kết quả chưa số hóa' END
+FROM ind_ended;

@@ -1,0 +1,7 @@
+-- online_signed_processing_rate (measures/online_signed_processing_rate.sql): the dossiers whose processing
+-- ended in the period; in the numerator those with DuocKySo.
+INSERT INTO exp_item (indicator_code, period, event_date, item_code, dossier_code, agency_code, in_den, in_num, basis)
+SELECT CAST(:indicator_code AS text), NULL, ended_event, dossier_code, dossier_code, agency_code, 1,
+       CASE WHEN digitally_signed THEN 1 ELSE 0 END,
+       CASE WHEN digitally_signed THEN 'được ký số' ELSE 'không ký số' END
+FROM ind_ended;

@@ -1,0 +1,24 @@
+-- The services (agency x procedure) of one snapshot row of a service-level indicator, with their
+-- configuration on D, their integration on the national portal and, for the "with at least one
+-- dossier" indicators, the period's dossiers. Those not in the numerator first.
+-- Parameters: :indicator_code, :agency, :period, :range_end (= D).
+SELECT s.in_num, s.in_den, s.basis, s.counted_for, a.name AS counted_for_name, s.agency_code, s.item_code,
+       pr.name AS procedure_name, c.service_level, pr.full_online_eligible, pr.has_fee, c.online_payment, c.bcci,
+       i.integrated_from, i.integrated_to, s.dossiers, s.hits
+FROM exp_scope s
+LEFT JOIN core.procedure pr ON pr.procedure_code = s.item_code
+LEFT JOIN core.service_config c
+  ON c.agency_code = s.agency_code AND c.procedure_code = s.item_code
+ AND c.valid_from = (SELECT MAX(c2.valid_from) FROM core.service_config c2
+                     WHERE c2.agency_code = s.agency_code AND c2.procedure_code = s.item_code
+                       AND c2.valid_from <= CAST(:range_end AS date))
+LEFT JOIN core.integrated_service i
+  ON i.agency_code = s.agency_code AND i.procedure_code = s.item_code
+ AND i.integrated_from = (SELECT MAX(i2.integrated_from) FROM core.integrated_service i2
+                          WHERE i2.agency_code = s.agency_code AND i2.procedure_code = s.item_code
+                            AND i2.integrated_from <= CAST(:range_end AS date))
+LEFT JOIN core.agency a ON a.agency_code = s.counted_for
+WHERE s.indicator_code = CAST(:indicator_code AS text)
+  AND s.ancestor_code = CAST(:agency AS text)
+  AND s.period = CAST(:period AS text)
+ORDER BY s.in_num, s.counted_for, s.item_code;

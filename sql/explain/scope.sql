@@ -1,0 +1,62 @@
+-- Each item of exp_item for every agency whose figure it counts in (itself, or the successor or
+-- parent that holds it on D, and every agency above along the hierarchy valid on D) and every
+-- period kind whose window contains its event: the same mapping, roll-up and period windows as
+-- aggregate.sql. :agency and :period narrow it (NULL: all).
+-- Parameters: :range_end (= D), :agency, :period.
+DROP TABLE IF EXISTS exp_scope;
+CREATE TEMPORARY TABLE exp_scope AS
+SELECT i.indicator_code, p.period, r.ancestor_code, m.mapped_code AS counted_for, i.agency_code,
+       i.item_code, i.dossier_code, i.in_den, i.in_num, i.basis, i.dossiers, i.hits
+FROM exp_item i
+JOIN ind_period_kind p ON i.period IS NULL OR i.period = p.period
+LEFT JOIN ind_period_end pe ON pe.e = i.event_date AND pe.period = p.period
+JOIN ind_epoch ep ON ep.epoch_start <= CAST(:range_end AS date) AND ep.epoch_end >= CAST(:range_end AS date)
+JOIN ind_agency_map m ON m.epoch_start = ep.epoch_start AND m.agency_code = i.agency_code
+JOIN ind_rollup r ON r.epoch_start = ep.epoch_start AND r.agency_code = m.mapped_code
+WHERE (i.event_date IS NULL OR (i.event_date <= CAST(:range_end AS date) AND pe.period_end >= CAST(:range_end AS date)))
+  AND (CAST(:agency AS text) IS NULL OR r.ancestor_code = CAST(:agency AS text))
+  AND (CAST(:period AS text) IS NULL OR p.period = CAST(:period AS text));
+
+-- What the other systems knew about those dossiers by the end of D, to show beside them: the first
+-- successful online payment, the first sync accepted by the national portal at or after the
+-- change that produced the dossier's state on D, the first (not cancelled) postal orders.
+DROP TABLE IF EXISTS exp_evidence;
+CREATE TEMPORARY TABLE exp_evidence AS
+WITH listed AS (
+    SELECT DISTINCT dossier_code FROM exp_scope WHERE dossier_code IS NOT NULL
+),
+paid AS (
+    SELECT t.dossier_code, MIN(t.transaction_at) AS paid_online_at
+    FROM (
+        SELECT dossier_code, transaction_at FROM core.payment
+        WHERE method = 2 AND status IN ('paid', 'refunded')
+        UNION ALL
+        SELECT dossier_code, transaction_at FROM core.paygov_transaction WHERE error_code = '00'
+    ) t
+    JOIN listed l ON l.dossier_code = t.dossier_code
+    WHERE t.transaction_at < CAST(:end_next_ts AS timestamp)
+    GROUP BY t.dossier_code
+),
+synced AS (
+    SELECT v.dossier_code, MIN(r.synced_at) AS synced_at
+    FROM ind_version v
+    JOIN listed l ON l.dossier_code = v.dossier_code
+    JOIN core.sync_receipt r
+      ON r.dossier_code = v.dossier_code AND r.error_code = 0 AND r.synced_at >= v.updated_at
+     AND r.synced_at < CAST(:end_next_ts AS timestamp)
+    GROUP BY v.dossier_code
+),
+postal AS (
+    SELECT o.dossier_code,
+           MIN(CASE WHEN o.service_type = 'THU_GOM' THEN o.created_at END) AS post_collect_at,
+           MIN(CASE WHEN o.service_type = 'PHAT_KQ' THEN o.created_at END) AS post_deliver_at
+    FROM core.postal_order o
+    JOIN listed l ON l.dossier_code = o.dossier_code
+    WHERE o.collection_status <> 4 AND o.created_at < CAST(:end_next_ts AS timestamp)
+    GROUP BY o.dossier_code
+)
+SELECT l.dossier_code, p.paid_online_at, s.synced_at, o.post_collect_at, o.post_deliver_at
+FROM listed l
+LEFT JOIN paid p ON p.dossier_code = l.dossier_code
+LEFT JOIN synced s ON s.dossier_code = l.dossier_code
+LEFT JOIN postal o ON o.dossier_code = l.dossier_code;

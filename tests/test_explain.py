@@ -1,0 +1,239 @@
+"""The drill-down (`python -m etl explain`, etl/explain.py, sql/explain/): the items it lists for a
+row of mart.indicator_snapshot add up exactly to that row's numerator and denominator, for every
+indicator, period and agency -- on the hand-built province of tests/fixtures/all_indicators.py
+(with a commune merged into another) and on a few days of the simulator across the July 2025
+reform (districts abolished, communes merged), on DuckDB and PostgreSQL.
+"""
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from etl import cli, explain, feeds, indicators, pipeline
+from etl.timeutil import Window
+from etl.warehouse import Warehouse
+from mocks.testing import run_simulator
+from tests.fixtures.all_indicators import COMM, DEPT, DIST, NEW, OLD, ROOT, D, load_fixture
+
+BEFORE_MERGER = date(2022, 4, 20)  # OLD still has its own rows
+
+
+def published(conn, day: date) -> dict[tuple[str, str, str], tuple[int, int]]:
+    rows = conn.execute(sa.text(
+        "SELECT agency_code, period, indicator_code, numerator, denominator FROM mart.indicator_snapshot "
+        "WHERE snapshot_date = :d"), {"d": day}).all()
+    return {(r[0], r[1], r[2]): (int(r[3]), int(r[4])) for r in rows}
+
+
+def assert_adds_up(wh, conn, day: date, province: str, listed: list[tuple[str, str]] | None = None) -> int:
+    """Every published row of `day` equals the sums of its items (totals.sql over all agencies and
+    periods); the rows of (agency, indicator) in `listed` (default: all) also through their listing,
+    in every period. Returns the number of rows checked."""
+    snapshot = published(conn, day)
+    assert set(explain.indicator_kinds()) == set(indicators.measure_codes()) == {k[2] for k in snapshot}
+    explain.prepare(wh, conn, day, province)
+    summed = explain.totals(conn)
+    wrong = [f"{key}: published {pair}, items {summed.get(key, (0, 0))}" for key, pair in snapshot.items()
+             if summed.get(key, (0, 0)) != pair]
+    assert not wrong, f"{day}: " + "; ".join(sorted(wrong)[:10])
+    assert set(summed) <= set(snapshot), set(summed) - set(snapshot)  # no items for agencies without a row
+    for agency, code in listed if listed is not None else sorted({(k[0], k[2]) for k in snapshot}):
+        for period in indicators.PERIODS:
+            rows = explain.items(conn, day, code, agency, period)
+            got = (sum(r["in_num"] for r in rows), sum(r["in_den"] for r in rows))
+            assert got == snapshot[(agency, period, code)], (day, agency, period, code)
+    return len(snapshot)
+
+
+# -- the hand-built province ------------------------------------------------------------------
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def fixture_warehouse(request, tmp_path_factory):
+    """The province loaded once per database for the module; the tests only read it."""
+    if request.param == "duckdb":
+        url = f"duckdb:///{tmp_path_factory.mktemp('explain_fixture') / 'warehouse.duckdb'}"
+    else:
+        url = request.getfixturevalue("pg_database")()
+    wh = Warehouse(url)
+    wh.migrate()
+    load_fixture(wh)
+    for day in (BEFORE_MERGER, D):
+        with wh.begin() as conn:
+            indicators.publish_snapshot(wh, conn, day, "lao_cai")
+    yield wh
+    wh.dispose()
+
+
+def test_every_row_of_the_fixture_adds_up(fixture_warehouse):
+    wh = fixture_warehouse
+    with wh.begin() as conn:
+        # 5 agencies x 4 periods x 18 indicators on D; OLD instead of NEW before the merger
+        assert assert_adds_up(wh, conn, D, "lao_cai") == 5 * 4 * 18
+    with wh.begin() as conn:
+        assert assert_adds_up(wh, conn, BEFORE_MERGER, "lao_cai", listed=[(OLD, "on_time_rate")]) == 5 * 4 * 18
+
+
+def _listing(wh, indicator, agency, period, day=D):
+    found = explain.explain(wh, day, period, agency, indicator, "lao_cai")
+    assert found.matches
+    return found, {r["item_code"]: r for r in found.rows}
+
+
+def test_the_district_late_dossiers_by_hand(fixture_warehouse):
+    """on_time_rate, UBND huyện Bảo Thắng, quarter to date: 8 / 12 (test_indicators_all.py)."""
+    found, rows = _listing(fixture_warehouse, "on_time_rate", DIST, "qtd")
+    assert (found.numerator, found.denominator, found.snapshot) == (8, 12, (8, 12))
+    late = {code for code, r in rows.items() if r["in_num"] == 0}
+    assert late == {"c1", "c5", "c6", "o2"}  # overdue open, ended late, two supplements, overdue open
+    assert set(rows) - late == {"t1", "t2", "t3", "c2", "c3", "o1", "n1", "n2"}
+    # OLD merged into NEW on 05-01: its dossiers count for NEW, shown with the agency they were filed at
+    assert (rows["o2"]["agency_code"], rows["o2"]["counted_for"]) == (OLD, NEW)
+    assert rows["c6"]["basis"] == "đang giải quyết, yêu cầu bổ sung hơn một lần" and rows["c6"]["supplement_count"] == 2
+    assert rows["c2"]["basis"].startswith("chờ bổ sung, yêu cầu trong hạn") and rows["c2"]["status"] == 5
+    assert rows["c5"]["ended_at"] == datetime(2022, 5, 16, 22, 0)
+    assert "a1" not in rows  # the department's
+
+
+def test_the_evidence_from_the_other_systems(fixture_warehouse):
+    _, sync = _listing(fixture_warehouse, "national_portal_sync_rate", ROOT, "day")
+    assert {c: r["in_num"] for c, r in sync.items()} == {"a1": 1, "a2": 0, "c1": 1, "n2": 0, "t3": 0}
+    assert sync["a1"]["synced_at"] == datetime(2022, 5, 16, 15, 5)  # after its last change at 15:00
+    assert sync["a2"]["synced_at"] is None  # accepted only on 05-17
+    _, paid = _listing(fixture_warehouse, "online_payment_dossier_rate", COMM, "qtd")
+    assert paid["c3"]["in_num"] == 1 and paid["c3"]["paid_online"] == 0  # PayGov only
+    assert paid["c3"]["paid_online_at"] == datetime(2022, 4, 26, 10, 0)
+    _, post = _listing(fixture_warehouse, "bcci_return_rate", ROOT, "ytd")
+    assert post["c4"]["in_num"] == 1 and post["c4"]["post_deliver_at"] == datetime(2022, 1, 20, 12, 0)
+    assert post["n1"]["in_num"] == 0 and post["n1"]["post_deliver_at"] is None  # cancelled order
+    _, tx = _listing(fixture_warehouse, "online_payment_transaction_rate", DEPT, "ytd")
+    assert {c: r["in_num"] for c, r in tx.items()} == {"T1": 1, "T5": 1, "T4": 0}  # T2 cancelled, T3 after D
+
+
+def test_services_listed_instead_of_dossiers(fixture_warehouse):
+    found, rows = _listing(fixture_warehouse, "bcci_procedure_rate", DIST, "ytd")
+    assert (found.numerator, found.denominator) == (4, 6)
+    assert {(r["agency_code"], r["item_code"], r["in_num"], r["dossiers"], r["hits"]) for r in found.rows} == {
+        (DIST, "1.000001", 1, 2, 1),  # t1: a delivery order; t2
+        (DIST, "2.000003", 1, 1, 1),  # t3: a collection order
+        (COMM, "1.000001", 1, 3, 1),  # c4: result by post; c3, c6
+        (COMM, "1.000002", 0, 3, 0),  # c1, c2, c5
+        (NEW, "1.000001", 1, 3, 1),   # OLD's o3 submitted by post, o1; n2
+        (NEW, "1.000002", 0, 2, 0)}   # n1 (its delivery order was cancelled), OLD's o2
+    found, rows = _listing(fixture_warehouse, "national_portal_integration_rate", COMM, "day")
+    assert {c: r["in_num"] for c, r in rows.items()} == {"1.000001": 0, "1.000002": 1}  # stopped on D / from D
+    assert rows["1.000002"]["integrated_from"] == date(2022, 5, 16)
+
+
+def test_the_command_line(fixture_warehouse, tmp_path, capsys):
+    url = fixture_warehouse.url
+    fixture_warehouse.dispose()
+    out = tmp_path / "drill.csv"
+    assert cli.main(["--warehouse-url", url, "explain", "--date", str(D), "--period", "mtd", "--agency", ROOT,
+                     "--indicator", "online_dossier_rate", "--format", "csv", "--out", str(out)]) == 0
+    assert "Tử số (numerator): 5 · Mẫu số (denominator): 9" in capsys.readouterr().out
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 9
+    assert sum(r["Tính vào tử số (in numerator)"] == "có" for r in table) == 5
+    assert {r["Kênh nộp (channel)"] for r in table} == {"1 – trực tiếp", "2 – trực tuyến", "3 – bưu chính"}
+    assert not any("Lò Thị Mai" in v or "010301234567" in v for r in table for v in r.values())  # no personal data
+
+    assert cli.main(["--warehouse-url", url, "explain", "--date", str(D), "--agency", DIST,
+                     "--indicator", "full_online_service_rate"]) == 0
+    text = capsys.readouterr().out
+    assert "Lũy kế năm" in text and "Tử số (numerator): 3 · Mẫu số (denominator): 5" in text
+    assert "Mã TTHC (procedure)" in text and "khớp với mart.indicator_snapshot" in text
+
+    assert cli.main(["--warehouse-url", url, "explain", "--date", str(D), "--agency", OLD,
+                     "--indicator", "on_time_rate"]) == 1
+    assert "--agency 000.02.19.H13: no published figure" in capsys.readouterr().err
+    assert cli.main(["--warehouse-url", url, "explain", "--date", str(D), "--agency", ROOT,
+                     "--indicator", "ontime"]) == 1
+    assert "--indicator 'ontime' is not an indicator" in capsys.readouterr().err
+
+
+def test_a_changed_warehouse_is_reported(fixture_warehouse):
+    """A figure published before the data changed no longer matches its items: said, with the fix."""
+    wh = fixture_warehouse
+    change = ("UPDATE mart.indicator_snapshot SET denominator = denominator + 1 WHERE snapshot_date = :d "
+              "AND period = 'day' AND agency_code = :a AND indicator_code = 'online_dossier_rate'")
+    with wh.begin() as conn:
+        conn.execute(sa.text(change), {"d": D, "a": NEW})
+    try:
+        found = explain.explain(wh, D, "day", NEW, "online_dossier_rate", "lao_cai")
+    finally:
+        with wh.begin() as conn:
+            indicators.publish_snapshot(wh, conn, D, "lao_cai")
+    assert (found.numerator, found.denominator, found.snapshot) == (0, 1, (0, 2))  # n2, received at 00:00:30
+    assert not found.matches
+    assert f"python -m etl publish --start {D} --end {D}" in found.summary()[-1]
+
+
+def test_every_indicator_has_its_fields_and_labels():
+    kinds = explain.indicator_kinds()
+    assert set(explain.FIELDS) == set(kinds)
+    for code, fields in explain.FIELDS.items():
+        for column in fields:
+            assert column in explain.LABELS or (column == "hits" and code in explain.HITS_LABEL), (code, column)
+        listing = (explain.EXPLAIN_DIR / f"list_{kinds[code]}.sql").read_text(encoding="utf-8")
+        for column in (*explain.COMMON, *fields, "in_den"):
+            assert column in listing, (code, column)
+    assert "applicant_key" not in "".join(p.read_text(encoding="utf-8") for p in explain.EXPLAIN_DIR.rglob("*.sql"))
+
+
+# -- a few days of the simulator across the July 2025 reform -------------------------------------
+SIM_DAYS = (date(2025, 6, 28), date(2025, 7, 2))
+CHECK = (date(2025, 6, 30), date(2025, 7, 2))
+
+
+@pytest.fixture(scope="module")
+def reform_warehouses(pg_database, tmp_path_factory):
+    urls = {"duckdb": f"duckdb:///{tmp_path_factory.mktemp('explain') / 'warehouse.duckdb'}",
+            "postgresql": pg_database()}
+    out = {}
+    with run_simulator(seed=3, profile="two_tier_2025", dossiers_per_year=20_000) as base, \
+            pytest.MonkeyPatch.context() as env:
+        for name in ("ONESTOP_URL", "NDXP_URL", "VNPOST_URL"):
+            env.setenv(name, base)
+        try:
+            for dialect, url in urls.items():
+                res = pipeline.Resources.from_env(url)
+                out[dialect] = res
+                pipeline.migrate(res)
+                pipeline.load_reference(res, SIM_DAYS[1])
+                window = Window(datetime.combine(SIM_DAYS[0], time()),
+                                datetime.combine(SIM_DAYS[1] + timedelta(days=1), time()))
+                for feed in feeds.daily_feeds():
+                    pipeline.load_window(res, feed.name, window)
+                pipeline.publish_range(res, [SIM_DAYS], SIM_DAYS[1])
+            yield out
+        finally:
+            for res in out.values():
+                res.close()
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgresql"])
+def test_the_simulator_adds_up_across_the_reform(reform_warehouses, dialect):
+    res = reform_warehouses[dialect]
+    wh = res.warehouse
+    with wh.begin() as conn:
+        received = conn.exec_driver_sql(
+            "SELECT count(DISTINCT dossier_code) FROM core.dossier_history WHERE received_at IS NOT NULL").scalar()
+        root = conn.exec_driver_sql("SELECT agency_code FROM core.agency WHERE parent_code IS NULL").scalar()
+        agencies = {d: {r[0] for r in conn.execute(sa.text(
+            "SELECT agency_code FROM core.agency WHERE valid_from <= :d AND (valid_to IS NULL OR valid_to >= :d)"),
+            {"d": d})} for d in CHECK}
+    assert received > 200, "too little data"
+    # before the reform the 9 districts roll up their communes; after it they are gone, their
+    # dossiers count for the province and the old communes' for the merged ones
+    for day in CHECK:
+        with wh.begin() as conn:
+            sample = [(root, code) for code in indicators.measure_codes()]
+            assert assert_adds_up(wh, conn, day, res.province, sample) == len(agencies[day]) * 4 * 18
+    assert len(agencies[CHECK[1]]) < len(agencies[CHECK[0]])
+    with wh.begin() as conn:
+        explain.prepare(wh, conn, CHECK[1], res.province, ["online_dossier_rate"], root, "ytd")
+        moved = conn.exec_driver_sql("SELECT count(*) FROM exp_scope WHERE agency_code <> counted_for").scalar()
+    assert moved > 0, "dossiers of agencies that ended on 06-30 are counted for their successor or parent"
