@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="period of the dashboard's rankings, heat map and drill-down (default ytd)")
     rep.add_argument("--format", default="xlsx,html", help="xlsx, html or both (default xlsx,html)")
     rep.add_argument("--out", help="directory to write to (default $REPORTS_DIR, else var/reports)")
+    exp = sub.add_parser("explain", help="the dossiers (or services) behind one published figure, and why each counts")
+    exp.add_argument("--date", type=_day, required=True)
+    exp.add_argument("--period", choices=["day", "mtd", "qtd", "ytd"], default="ytd")
+    exp.add_argument("--agency", required=True, help="agency code (MaDonVi), e.g. 000.00.00.H13 for the province")
+    exp.add_argument("--indicator", required=True, help="indicator code, e.g. on_time_rate")
+    exp.add_argument("--format", choices=["table", "csv"], default="table")
+    exp.add_argument("--out", help="file to write to (default: standard output)")
     demo = sub.add_parser("demo", help="serve the simulator, run the pipeline over January 2022 (31 days), print the scorecard")
     demo.add_argument("--start", type=_day, default=date(2022, 1, 1))
     demo.add_argument("--end", type=_day, default=date(2022, 1, 31))
@@ -143,7 +150,7 @@ def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
         return 0 if all(o.status in ("published", "skipped") for o in outcomes) else 1
     elif args.command == "publish":
         pipeline.migrate(res)
-        rows = pipeline.publish_range(res, [(args.start, args.end)], args.end)
+        rows = pipeline.publish_by_hand(res, args.start, args.end)
         print(f"published {args.start} .. {args.end}: {rows:,} rows")
     elif args.command == "scorecard":
         print(report.format_scorecard(report.scorecard(res.warehouse, args.date, args.period), args.date,
@@ -160,6 +167,24 @@ def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
         copy = bi.export_mart_snapshot(res.warehouse)  # DuckDB: the BI tools' read-only copy of mart
         if copy:
             print(copy)
+    elif args.command == "explain":
+        from pathlib import Path
+
+        from etl import explain as drill
+        try:
+            found = drill.explain(res.warehouse, args.date, args.period, args.agency, args.indicator, res.province)
+        except drill.ExplainError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        text = drill.to_csv(found) if args.format == "csv" else drill.to_table(found)
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
+            print("\n".join(found.summary() + [f"→ {args.out}"]))
+        else:
+            print(text, end="")
+            if args.format == "csv":
+                print("\n".join(found.summary()), file=sys.stderr)
+        return 0 if found.matches else 1
     return 0
 
 

@@ -41,7 +41,7 @@ class Resources:
     province: str = field(default_factory=lambda: config.settings().province)
 
     @classmethod
-    def from_settings(cls, s: config.Settings, warehouse_url: str | None = None) -> "Resources":
+    def from_settings(cls, s: config.Settings, warehouse_url: str | None = None) -> Resources:
         retry = {"max_attempts": s.source_max_attempts}
         return cls(Warehouse(warehouse_url or s.warehouse_url),
                    OneStopClient(s.onestop_url, s.onestop_api_key, **retry),
@@ -49,13 +49,13 @@ class Resources:
                    VnpostClient(s.vnpost_url, s.vnpost_username, s.vnpost_password, **retry), s.province)
 
     @classmethod
-    def from_env(cls, warehouse_url: str | None = None) -> "Resources":
+    def from_env(cls, warehouse_url: str | None = None) -> Resources:
         return cls.from_settings(config.settings(), warehouse_url)
 
     def client(self, system: str):
         return {"onestop": self.onestop, "ndxp": self.ndxp, "vnpost": self.vnpost}[system]
 
-    def __enter__(self) -> "Resources":
+    def __enter__(self) -> Resources:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -274,6 +274,18 @@ def publish_indicators(res: Resources, day: date) -> int:
         record_day(res.warehouse, conn, day, "published", ranges[0][0], ranges[-1][1])
     log.info("published %s: snapshot dates %s (%d rows)", day,
              ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges), rows)
+    return rows
+
+
+def publish_by_hand(res: Resources, start: date, end: date) -> int:
+    """`python -m etl publish`: the dates start..end from the warehouse as it is, no gates. Days held back by
+    a gate are the operator's to release: they count as published from now on (later nights restate them)."""
+    rows = publish_range(res, [(start, end)], end)
+    with res.warehouse.begin() as conn:
+        conn.execute(sa.text(
+            "UPDATE ops.day_run SET status = 'published', message = 'published by hand (python -m etl publish) "
+            "after: ' || COALESCE(message, ''), finished_at = :t "
+            "WHERE status = 'gate_failed' AND run_day >= :a AND run_day <= :b"), {"t": local_now(), "a": start, "b": end})
     return rows
 
 
