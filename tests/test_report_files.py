@@ -17,8 +17,8 @@ import pytest
 from etl import config, indicators
 from etl.pipeline import Resources
 from etl.reports import bi, report_paths, workbook, write_reports, write_reports_for
-from tests.fixtures.environment import IN_CI, ROOT
 from tests.fixtures.all_indicators import DEPT, DIST, ROOT as ROOT_AGENCY, load_fixture
+from tests.fixtures.environment import IN_CI, ROOT
 
 START, END = date(2022, 4, 25), date(2022, 5, 16)
 DECISION_ORDER = [
@@ -100,7 +100,8 @@ def test_workbook_sheets_decision_table_and_values(published, tmp_path):
     ws = wb[workbook.SHEET_TREND]
     assert [ws.cell(3, c).value for c in range(4, 10)] == ["Tháng 1", "Tháng 2", "Tháng 3", "Tháng 4", "Tháng 5",
                                                           "Lũy kế năm"]
-    ontime = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, 2).value == "Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn")
+    ontime = next(r for r in range(4, ws.max_row + 1)
+                  if ws.cell(r, 2).value == "Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn")
     assert ws.cell(ontime, 8).value == pytest.approx(_snapshot(published, ROOT_AGENCY, "on_time_rate", "mtd").value)
 
     postal = {(r[1], r[2]): r[4:] for r in wb[workbook.SHEET_POSTAL].iter_rows(min_row=4, values_only=True)}
@@ -108,8 +109,9 @@ def test_workbook_sheets_decision_table_and_values(published, tmp_path):
     online_only = {(r[1], r[2]) for r in wb[workbook.SHEET_ONLINE_ONLY].iter_rows(min_row=4, values_only=True)}
     assert ("Sở Ngoại vụ", "1.000001") not in online_only  # a2 came to the counter
 
-    eligible = [ws_row for ws_row in wb[workbook.SHEET_ELIGIBLE].iter_rows(min_row=4, values_only=True)]
-    assert [(r[1], r[4], r[5]) for r in eligible] == [("1.000001", 4, 2), ("1.000002", 3, 2)]  # on 05-16: P1 full-online at DEPT, COMM
+    eligible = list(wb[workbook.SHEET_ELIGIBLE].iter_rows(min_row=4, values_only=True))
+    # on 05-16: P1 full-online at DEPT, COMM
+    assert [(r[1], r[4], r[5]) for r in eligible] == [("1.000001", 4, 2), ("1.000002", 3, 2)]
 
 
 def test_workbook_score_and_trajectory_sheets(published, tmp_path):
@@ -157,7 +159,7 @@ def test_workbook_score_and_trajectory_sheets(published, tmp_path):
         "so với 64.3 % đến nay")
     by_key = {(r[0], r[1]): r for r in view}
     for r in frame.itertuples(index=False):
-        agency, indicator, value, target, needed, status, explanation = by_key[(r[0], r[2])]
+        _agency, _indicator, value, target, needed, status, explanation = by_key[(r[0], r[2])]
         assert (r[6], r[7]) == (status, explanation)
         assert (r[3], r[4], r[5]) == pytest.approx((value, target, needed))
 
@@ -213,15 +215,15 @@ def test_dashboard_renders_offline_in_chromium(published, tmp_path):
     # the road to the target: the province's indicators with a target, then the statuses counted per peer group
     road = _rows(published, f"SELECT peer_group, status_vi, count(*) FROM mart.target_trajectory "
                             f"WHERE snapshot_date = '{END}' GROUP BY peer_group, status_vi")
-    province_rows = re.search(r'<table class="trajectory">(.*?)</table>', page, re.S).group(1)
+    province_rows = re.search(r'<table class="trajectory">(.*?)</table>', page, re.DOTALL).group(1)
     assert province_rows.count("<tr>") == 1 + sum(n for group, _s, n in road if group == "province")
     assert "Dự kiến đến 31/12 có khoảng" in province_rows
-    summary = re.search(r'<table class="trajectory-summary">(.*?)</table>', page, re.S).group(1)
+    summary = re.search(r'<table class="trajectory-summary">(.*?)</table>', page, re.DOTALL).group(1)
     statuses = re.findall(r"<th style=[^>]*>([^<]+)</th>", summary)
     for group in ("department", "district", "commune"):
-        cells = re.search(rf'<tr data-group="{group}">(.*?)</tr>', summary, re.S).group(1)
+        cells = re.search(rf'<tr data-group="{group}">(.*?)</tr>', summary, re.DOTALL).group(1)
         counts = [int(n) for n in re.findall(r"<td>(\d+)</td>", cells)]
-        assert dict(zip(statuses, counts)) == {s: sum(n for g, st, n in road if g == group and st == s)
+        assert dict(zip(statuses, counts, strict=True)) == {s: sum(n for g, st, n in road if g == group and st == s)
                                                for s in statuses}, group
     shot = artifacts / "dashboard.png"
     shot.unlink(missing_ok=True)
@@ -305,7 +307,8 @@ def test_the_nightly_reports_of_a_day_and_of_a_quarter_end(published, tmp_path, 
     assert "Từ ngày 01/04/2022 đến ngày 30/06/2022" in ws.cell(2, 1).value  # the quarter's scores
 
 
-def test_the_indicators_dag_writes_the_reports_after_each_day_is_published():
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_the_indicators_dag_writes_the_reports_after_each_day_is_published(published, tmp_path, monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(ROOT / "dags" / "dvc_indicators.py"))
@@ -314,3 +317,8 @@ def test_the_indicators_dag_writes_the_reports_after_each_day_is_published():
     task = dag.get_task("publish_day.write_reports")
     assert task.upstream_task_ids == {"days_to_publish", "publish_day.publish_indicators"}  # days: its mapped input
     assert not task.downstream_task_ids
+    # what the task runs, with the settings a worker has (no Airflow connection here: the environment's)
+    monkeypatch.setenv("WAREHOUSE_URL", published.url)
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    assert task.python_callable(str(END)) == [
+        str(p) for p in [*report_paths(tmp_path / "reports", END, "ytd").values(), bi.mart_snapshot_path(published)]]
