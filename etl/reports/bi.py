@@ -132,7 +132,7 @@ def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None
         return None
     with replacing(path) as tmp, wh.engine.connect() as conn:
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
-        conn.exec_driver_sql(f"ATTACH '{tmp}' AS {SNAPSHOT_SCHEMA}")
+        conn.exec_driver_sql(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS {SNAPSHOT_SCHEMA}")
         try:
             conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.mart")
             for name, _kind in mart_columns(conn):
