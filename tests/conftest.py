@@ -16,6 +16,7 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DATA_DOCS_DIR", str(ROOT / "var" / "test-data-docs"))
+os.environ.setdefault("REPORTS_DIR", str(ROOT / "var" / "test-reports"))
 
 
 @pytest.fixture(scope="session")
