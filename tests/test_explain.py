@@ -229,9 +229,10 @@ def test_the_simulator_adds_up_across_the_reform(reform_warehouses, dialect):
     # before the reform the 9 districts roll up their communes; after it they are gone, their
     # dossiers count for the province and the old communes' for the merged ones
     for day in CHECK:
+        # every row through the sums; the province's rows through their listings too (after the reform)
+        listed = [(root, code) for code in indicators.measure_codes()] if day == CHECK[1] else []
         with wh.begin() as conn:
-            sample = [(root, code) for code in indicators.measure_codes()]
-            assert assert_adds_up(wh, conn, day, res.province, sample) == len(agencies[day]) * 4 * 18
+            assert assert_adds_up(wh, conn, day, res.province, listed) == len(agencies[day]) * 4 * 18
     assert len(agencies[CHECK[1]]) < len(agencies[CHECK[0]])
     with wh.begin() as conn:
         explain.prepare(wh, conn, CHECK[1], res.province, ["online_dossier_rate"], root, "ytd")
