@@ -2,7 +2,7 @@
 -- parent that holds it on D, and every agency above along the hierarchy valid on D) and every
 -- period kind whose window contains its event: the same mapping, roll-up and period windows as
 -- aggregate.sql. :agency and :period narrow it (NULL: all).
--- Parameters: :range_end (= D), :agency, :period.
+-- Parameters: :range_end (= D), :end_next_ts (D + 1 day 00:00), :agency, :period.
 DROP TABLE IF EXISTS exp_scope;
 CREATE TEMPORARY TABLE exp_scope AS
 SELECT i.indicator_code, p.period, r.ancestor_code, m.mapped_code AS counted_for, i.agency_code,
