@@ -38,7 +38,7 @@ def test_a_day_at_15_million_a_year_generates_that_day_only():
 
 
 def test_consecutive_nights_generate_one_new_day_each():
-    gen = generator(20_000, memory_dossiers=100)
+    gen = generator(5_000, memory_dossiers=100)
     night = datetime(2022, 5, 15)
     gen.window("hoso", night - timedelta(days=3), night + timedelta(days=1))
     first = night.date() - timedelta(days=3 + LOOKBACK_DAYS)
@@ -53,14 +53,16 @@ def test_spilled_windows_equal_the_in_memory_ones_in_any_order():
     windows = [(datetime(2022, 6, 10), datetime(2022, 6, 14)), (datetime(2022, 2, 1, 12), datetime(2022, 2, 3, 7)),
                (datetime(2021, 12, 20), datetime(2022, 1, 3))]
     for late in (0.0, 0.1):
-        memory = generator(20_000, late_rate=late)
-        disk = generator(20_000, late_rate=late, memory_dossiers=100)
+        memory = generator(5_000, late_rate=late)
+        disk = generator(5_000, late_rate=late, memory_dossiers=100)
         assert memory.spill is None and disk.spill is not None
         for name in memory.builders:
             for start, end in windows:
                 expected = rows(memory, name, start, end)
                 assert expected or start.year == 2021
                 assert rows(disk, name, start, end) == expected
+        if not late:
+            continue
         # windows split exactly, served again after the store evicted their days
         disk.spill.keep_days = 1
         a, b, c = datetime(2022, 4, 1), datetime(2022, 4, 2, 9, 30), datetime(2022, 4, 4)
