@@ -310,13 +310,18 @@ class DayOutcome:
 
 
 def nightly(res: Resources, day: date) -> DayOutcome:
-    """`python -m etl run`: exactly the nightly DAGs' tasks for one day."""
+    """`python -m etl run`: exactly the nightly DAGs' tasks for one day, reports included."""
+    from etl.reports import write_reports_for
+
     migrate(res)
     refresh_reference(res, day)
     try:
-        return run_day(res, day)
+        outcome = run_day(res, day)
     finally:
         validate.build_data_docs()
+    if outcome.status == "published":
+        write_reports_for(res, day)
+    return outcome
 
 
 def run_day(res: Resources, day: date) -> DayOutcome:

@@ -322,3 +322,11 @@ def test_the_indicators_dag_writes_the_reports_after_each_day_is_published(publi
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     assert task.python_callable(str(END)) == [
         str(p) for p in [*report_paths(tmp_path / "reports", END, "ytd").values(), bi.mart_snapshot_path(published)]]
+
+
+def test_missing_texts_render_empty_not_nan():
+    """A trajectory without an explanation (NULL read as NaN) must not break the dashboard."""
+    from etl.reports import dashboard
+
+    assert dashboard._text(float("nan")) == dashboard._text(None) == ""
+    assert dashboard._text("<Sở>") == "&lt;Sở&gt;"

@@ -23,13 +23,19 @@ h2{font-size:18px;border-bottom:2px solid #0b4f8a;padding-bottom:4px;margin-top:
 .two{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 table{border-collapse:collapse;background:#fff;font-size:12px}
 th,td{border:1px solid #d9dee4;padding:3px 6px;text-align:right}th{background:#e8eef5}
-td.name,th.name{text-align:left}details{margin:6px 0;background:#fff;border:1px solid #d9dee4;border-radius:6px;padding:6px}
+td.name,th.name{text-align:left}
+details{margin:6px 0;background:#fff;border:1px solid #d9dee4;border-radius:6px;padding:6px}
 summary{cursor:pointer;font-weight:600}.note{color:#52606d;font-size:12px}
 .legend span{display:inline-block;padding:2px 8px;margin-right:4px;font-size:12px}
 nav a{color:#fff;margin-right:14px}
 """
 
 GOOD, BAD, NEUTRAL = "#1a7f37", "#c62828", "#607080"
+
+
+def _text(v) -> str:
+    """Escaped text; a missing value (None or pandas' NaN) is empty."""
+    return "" if v is None or pd.isna(v) else escape(str(v))
 
 
 def _pct(v) -> str:
@@ -120,7 +126,7 @@ def heat_map(data: ReportData, figures: pd.DataFrame) -> str:
     index = {(r.agency_code, r.indicator_code): r for r in figures.itertuples(index=False)}
     parts = [f'<svg class="chart heatmap" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img">']
-    for j, code in enumerate(codes):
+    for j in range(len(codes)):
         parts.append(f'<text x="{name_w + j * cell_w + cell_w / 2}" y="15" font-size="11" text-anchor="middle" '
                      f'font-weight="bold">{j + 1}</text>')
     for i, a in enumerate(agencies.itertuples(index=False)):
@@ -153,7 +159,7 @@ def _trend_section(data: ReportData) -> str:
     cards = []
     for r in data.indicators.itertuples(index=False):
         rows = ytd[ytd["indicator_code"] == r.indicator_code]
-        points = list(zip(rows["snapshot_date"], rows["value"]))
+        points = list(zip(rows["snapshot_date"], rows["value"], strict=True))
         target = rows["target"].iloc[-1] if len(rows) else None
         last = rows["value"].iloc[-1] if len(rows) else None
         cards.append(f"<div class='card'><h3>{escape(r.name_vi)}<br><span class='en'>{escape(r.name_en)}</span></h3>"
@@ -170,7 +176,7 @@ def _ranking_section(data: ReportData, figures: pd.DataFrame) -> str:
     blocks = []
     for r in data.indicators.itertuples(index=False):
         cols = []
-        for group, label, title in GROUPS:
+        for group, _label, title in GROUPS:
             peers = ranked[(ranked["indicator_code"] == r.indicator_code) & (ranked["peer_group"] == group)]
             peers = peers.assign(gap=peers["value"] - peers["target"]).sort_values(["gap", "agency_code"],
                                                                                     ascending=[False, True])
@@ -178,11 +184,13 @@ def _ranking_section(data: ReportData, figures: pd.DataFrame) -> str:
             small = figures[(figures["indicator_code"] == r.indicator_code) & (figures["peer_group"] == group)
                             & ~figures["rankable"].fillna(False).astype(bool)]
             body = bar_chart(peers) if len(peers) else "<p class='note'>Không có đơn vị đủ điều kiện xếp hạng.</p>"
-            cols.append(f"<div><h4>{escape(title)} <span class='en'>· {'departments' if group == 'department' else 'districts'}"
+            english = "departments" if group == "department" else "districts"
+            cols.append(f"<div><h4>{escape(title)} <span class='en'>· {english}"
                         f"</span></h4>{body}<p class='note'>{len(small)} đơn vị có mẫu số dưới "
                         f"{data.min_denominator:g} không xếp hạng.</p></div>")
         if any("<svg" in c for c in cols):
-            blocks.append(f"<details class='rank'{' open' if not blocks else ''} data-indicator='{r.indicator_code}'><summary>{escape(r.name_vi)} "
+            blocks.append(f"<details class='rank'{' open' if not blocks else ''} data-indicator='{r.indicator_code}'>"
+                          f"<summary>{escape(r.name_vi)} "
                           f"<span class='en'>· {escape(r.name_en)}</span></summary><div class='two'>"
                           + "".join(cols) + "</div></details>")
     return ("<h2 id='ranking'>Xếp hạng so với chỉ tiêu: sở, ban, ngành và huyện xếp riêng "
@@ -271,7 +279,7 @@ def _trajectory_rows(frame: pd.DataFrame, with_agency: bool) -> str:
         rows.append(f"<tr>{agency}<td class='name'>{escape(r.indicator_name_vi)}</td><td>{_pct(r.value)}</td>"
                     f"<td>{_pct(r.target)}</td><td>{_pct(r.needed_rate)}</td>"
                     f"<td class='status' style='background:{TRAJECTORY_STATUS.get(r.status_vi, '#fff')}'>"
-                    f"{escape(r.status_vi)}</td><td class='name'>{escape(r.explanation_vi or '')}</td></tr>")
+                    f"{escape(r.status_vi)}</td><td class='name'>{_text(r.explanation_vi)}</td></tr>")
     head = ("<tr>" + ("<th class='name'>Đơn vị</th>" if with_agency else "") + "<th class='name'>Chỉ số</th>"
             "<th>Đến nay</th><th>Chỉ tiêu năm</th><th>Cần đạt từ nay</th><th>Đánh giá</th>"
             "<th class='name'>Giải thích</th></tr>")
