@@ -3,14 +3,15 @@
 At a few hundred thousand dossiers a year a window's look-back (≈ 73 days of dossiers and their
 derived records) fits in memory and `DossierGenerator` keeps it there. Above that, the records
 go to disk instead: a submission day is generated once (the same `random.Random` per day, so the
-same rows), each stream's records are written, sorted, to files per *arrival* day — the day of
+same rows), each stream's records are written, sorted and compressed, to files per *arrival* day — the day of
 their `NgayCapNhat` (or later under the late_updates fault), which may be weeks after the
 submission — and the dossiers are dropped. A window then merges the files of its arrival days.
 So a night needs only its new submission day, and memory holds one day's dossiers at a time.
 
 An arrival day X is complete once every submission day in [X − LOOKBACK_DAYS, X] has written its
 records for X. Files live in a temporary directory removed with the generator; the least
-recently used arrival days are deleted beyond `keep_days` (and regenerated if asked for again).
+recently used complete arrival days are deleted beyond `keep_days` (regenerated if asked for again),
+and the windows' own files (uncompressed, for paging) beyond `keep_windows`.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import shutil
 import tempfile
 import threading
 import weakref
+import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -86,7 +88,7 @@ class _suppress_missing:
 
 
 class SpillStore:
-    def __init__(self, gen, keep_days: int = 160, keep_windows: int = 12):
+    def __init__(self, gen, keep_days: int = 16, keep_windows: int = 6):
         self.gen = gen
         self.dir = tempfile.mkdtemp(prefix="mocks-spill-")
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, True)
@@ -137,7 +139,7 @@ class SpillStore:
                     row = batch.dossiers[ref[1]].version(ref[2]) if name == "hoso" else ref
                     lines.append(b"\t".join((arrival.encode(), ts.encode(), key.encode(), str(n).encode(),
                                              _dumps(row))) + b"\n")
-                data = b"".join(lines)
+                data = zlib.compress(b"".join(lines), 1)
                 with open(self._path(name, x), "ab") as f:
                     offset = f.tell()
                     f.write(data)
@@ -154,23 +156,28 @@ class SpillStore:
         path = self._path(stream, x)
 
         def run(offset: int, length: int) -> Iterator[bytes]:
+            inflate = zlib.decompressobj()
+            tail = b""
             with open(path, "rb") as f:
                 f.seek(offset)
-                left = length
-                for line in f:
-                    yield line
-                    left -= len(line)
-                    if left <= 0:
-                        return
+                while length > 0:
+                    chunk = f.read(min(length, 1 << 15))
+                    length -= len(chunk)
+                    lines = (tail + inflate.decompress(chunk)).split(b"\n")
+                    tail = lines.pop()
+                    for line in lines:
+                        yield line + b"\n"
         if len(runs) == 1:
             return run(*runs[0])
         return heapq.merge(*(run(o, n) for o, n in runs), key=_order)
 
     def _evict(self, needed: set[date]) -> None:
-        while len(self.used) > self.keep_days:
-            x = next((x for x in self.used if x not in needed), None)
-            if x is None:
-                return
+        """Drop the least recently used arrival days beyond keep_days, past or complete ones: not the
+        days after this window still being filled by later submission days (they would cost their
+        whole look-back again)."""
+        first = min(needed, default=date.max)
+        done = [x for x in self.used if x not in needed and (x < first or self._complete(x))]
+        for x in done[:max(0, len(done) - self.keep_days)]:
             self.used.pop(x)
             self.written.pop(x, None)
             for name in self.gen.builders:

@@ -43,10 +43,12 @@ def test_consecutive_nights_generate_one_new_day_each():
     gen.window("hoso", night - timedelta(days=3), night + timedelta(days=1))
     first = night.date() - timedelta(days=3 + LOOKBACK_DAYS)
     assert gen.spill.generated == [first + timedelta(days=i) for i in range((night.date() - first).days + 1)]
-    before = len(gen.spill.generated)
-    for name in gen.builders:
-        gen.window(name, night - timedelta(days=2), night + timedelta(days=2))
-    assert gen.spill.generated[before:] == [date(2022, 5, 16)]
+    for k in range(1, 30):   # past the store's keep_days: old days go, days still filling stay
+        before = len(gen.spill.generated)
+        for name in gen.builders:
+            gen.window(name, night + timedelta(days=k - 3), night + timedelta(days=k + 1))
+        assert gen.spill.generated[before:] == [night.date() + timedelta(days=k)]
+    assert len(gen.spill.used) < LOOKBACK_DAYS + 30
 
 
 def test_spilled_windows_equal_the_in_memory_ones_in_any_order():
