@@ -15,10 +15,8 @@ LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
 @pytest.fixture(scope="module")
 def dagbag():
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # older 3.x layout
-        from airflow.models.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
+
     return DagBag(dag_folder=str(ROOT / "dags"))
 
 
@@ -27,20 +25,19 @@ def registry():
     """The feed registry as {system: [task id, ...]}."""
     from etl import feeds
 
-    return {system: [f"load_{f.name}" for f in system_feeds] for system, system_feeds in feeds.daily_by_system().items()}
+    return {system: [f"load_{f.name}" for f in system_feeds]
+            for system, system_feeds in feeds.daily_by_system().items()}
 
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
     assert {"dvc_reference", "dvc_daily", "dvc_indicators"} <= set(dagbag.dags)
-    assert len(DAG_FILES) == 3 and set(dagbag.dag_ids) >= set(f.removesuffix(".py") for f in DAG_FILES)
+    assert len(DAG_FILES) == 3 and set(dagbag.dag_ids) >= {f.removesuffix(".py") for f in DAG_FILES}
 
 
 def test_no_cycles(dagbag):
-    from airflow.utils.dag_cycle_tester import check_cycle
-
     for dag in dagbag.dags.values():
-        check_cycle(dag)  # raises AirflowDagCycleException
+        dag.check_cycle()  # raises AirflowDagCycleException
         assert len(dag.topological_sort()) == len(dag.tasks)
 
 

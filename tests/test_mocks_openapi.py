@@ -3,18 +3,16 @@ for every operation and checks status codes, content types and response bodies a
 schemas (fault injection off)."""
 from __future__ import annotations
 
-import warnings
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from mocks.config import SimConfig
 from mocks.server import create_app
@@ -30,11 +28,13 @@ def _auth_headers(path: str) -> dict:
     if path.startswith("/onestop"):
         return {"X-API-Key": CREDS.onestop_api_key}
     if path.startswith("/ndxp") and not path.endswith("/token"):
-        tok = CLIENT.post("/ndxp/oauth2/token", data={"grant_type": "client_credentials", "client_id": CREDS.ndxp_client_id,
+        tok = CLIENT.post("/ndxp/oauth2/token", data={"grant_type": "client_credentials",
+                                                     "client_id": CREDS.ndxp_client_id,
                                                      "client_secret": CREDS.ndxp_client_secret}).json()
         return {"Authorization": "Bearer " + tok["access_token"]}
     if path.startswith("/vnpost") and not path.endswith("/auth"):
-        tok = CLIENT.post("/vnpost/api/auth", json={"username": CREDS.vnpost_username, "password": CREDS.vnpost_password}).json()
+        tok = CLIENT.post("/vnpost/api/auth",
+                          json={"username": CREDS.vnpost_username, "password": CREDS.vnpost_password}).json()
         return {"access_token": tok["access_token"]}
     return {}
 
@@ -71,7 +71,8 @@ def test_valid_requests_get_data_that_matches_the_schemas():
         assert body["items"], path
         model.model_validate(body)
     h = _auth_headers("/vnpost/x")
-    body = CLIENT.get("/vnpost/api/bcci/orders", headers=h, params={"fromDate": "01/03/2022", "toDate": "31/03/2022", "limit": 500}).json()
+    body = CLIENT.get("/vnpost/api/bcci/orders", headers=h,
+                      params={"fromDate": "01/03/2022", "toDate": "31/03/2022", "limit": 500}).json()
     assert body["Items"]
     M.VnpostEnvelope.model_validate(body)
 
