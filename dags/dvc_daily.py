@@ -13,6 +13,8 @@ for which day each trigger form loads; params `start`/`end` re-run a window of d
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 from airflow.sdk import TaskGroup, dag, task
 
 from dags.dvc_common import (
@@ -84,7 +86,7 @@ def dvc_daily():
                                         outlets=[source_asset(system)] if feed is system_feeds[-1] else [])(
                          system=system, feed=feed.name, emits=feed is system_feeds[-1])
                      for feed in system_feeds]
-            for before, after in zip(tasks, tasks[1:]):
+            for before, after in pairwise(tasks):
                 before >> after
         if dossiers is None:
             reference >> group

@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--indicator", required=True, help="indicator code, e.g. on_time_rate")
     exp.add_argument("--format", choices=["table", "csv"], default="table")
     exp.add_argument("--out", help="file to write to (default: standard output)")
-    demo = sub.add_parser("demo", help="serve the simulator, run the pipeline over January 2022 (31 days), print the scorecard")
+    demo = sub.add_parser("demo",
+                          help="serve the simulator, run the pipeline over January 2022 (31 days), print the scorecard")
     demo.add_argument("--start", type=_day, default=date(2022, 1, 1))
     demo.add_argument("--end", type=_day, default=date(2022, 1, 31))
     demo.add_argument("--dossiers-per-year", type=int, default=60_000)

@@ -92,7 +92,7 @@ def quarantine(wh: Warehouse, conn: Connection, rejected: pd.DataFrame, batch: B
     if rejected.empty:
         return 0
     frame = _records(rejected, batch, key_column)
-    reasons = dict(zip(rejected["_payload"], rejected["failed_expectations"]))
+    reasons = dict(zip(rejected["_payload"], rejected["failed_expectations"], strict=True))
     frame["failed_expectations"] = frame["payload"].map(reasons)
     frame["batch_id"] = frame["first_batch_id"] = batch.batch_id
     wh.upsert_frame(conn, frame, "ops.quarantine", key=RECORD_ID, insert_only=["first_batch_id"])
@@ -104,14 +104,14 @@ def hold_pending(wh: Warehouse, conn: Connection, waiting: pd.DataFrame, batch: 
     if waiting.empty:
         return
     frame = _records(waiting, batch, key_column)
-    codes = dict(zip(waiting["_payload"], waiting["dossier_code"]))
+    codes = dict(zip(waiting["_payload"], waiting["dossier_code"], strict=True))
     frame["dossier_code"] = frame["payload"].map(codes)
     frame["first_seen_day"] = batch.day
     frame["first_batch_id"] = frame["last_batch_id"] = batch.batch_id
     wh.upsert_frame(conn, frame, "ops.pending", key=RECORD_ID, insert_only=["first_seen_day", "first_batch_id"])
 
 
-def pending_records(conn: Connection, spec: "Entity") -> list[dict]:
+def pending_records(conn: Connection, spec: Entity) -> list[dict]:
     """The records of an entity waiting for their dossier, as received: re-tried by every batch."""
     return [json.loads(p) for (p,) in conn.execute(sa.text(
         "SELECT payload FROM ops.pending WHERE source = :s AND entity = :e ORDER BY record_key, payload_hash"),

@@ -285,7 +285,8 @@ def publish_by_hand(res: Resources, start: date, end: date) -> int:
         conn.execute(sa.text(
             "UPDATE ops.day_run SET status = 'published', message = 'published by hand (python -m etl publish) "
             "after: ' || COALESCE(message, ''), finished_at = :t "
-            "WHERE status = 'gate_failed' AND run_day >= :a AND run_day <= :b"), {"t": local_now(), "a": start, "b": end})
+            "WHERE status = 'gate_failed' AND run_day >= :a AND run_day <= :b"),
+            {"t": local_now(), "a": start, "b": end})
     return rows
 
 

@@ -27,12 +27,12 @@ def load_targets(wh: Warehouse, conn: Connection, province: str) -> int:
     names = {_normalize_name(n): c for c, n in conn.execute(sa.text("SELECT agency_code, name FROM core.agency"))}
     # Plans abbreviate agency names; sql/seeds/agency_aliases.csv spells them out.
     aliases = pd.read_csv(SQL_DIR / "seeds" / "agency_aliases.csv", dtype=str)
-    for written, official in zip(aliases["document_name"], aliases["official_name"]):
+    for written, official in zip(aliases["document_name"], aliases["official_name"], strict=True):
         if _normalize_name(official) in names:
             names.setdefault(_normalize_name(written), names[_normalize_name(official)])
     frame["agency_code"] = [
         names.get(_normalize_name(s)) if p == province and s != "all" and not s.startswith("level:") else None
-        for p, s in zip(frame["province"], frame["scope"])]
+        for p, s in zip(frame["province"], frame["scope"], strict=True)]
     named = (frame["province"] == province) & (frame["scope"] != "all") & ~frame["scope"].str.startswith("level:")
     missing = sorted(set(frame.loc[named & frame["agency_code"].isna(), "scope"]))
     if missing:

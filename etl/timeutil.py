@@ -20,14 +20,14 @@ class Window:
     end: datetime
 
     @classmethod
-    def for_day(cls, day: date) -> "Window":
+    def for_day(cls, day: date) -> Window:
         start = datetime.combine(day, time())
         return cls(start, start + timedelta(days=1))
 
     def __str__(self) -> str:
         return f"[{self.start:%Y-%m-%d %H:%M}, {self.end:%Y-%m-%d %H:%M})"
 
-    def split(self, days: int) -> Iterator["Window"]:
+    def split(self, days: int) -> Iterator[Window]:
         """Consecutive windows of at most `days` days covering this one: the clients ask a source
         for a few days at a time, so a catch-up over months costs it no more per call than a night."""
         start = self.start

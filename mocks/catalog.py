@@ -165,7 +165,7 @@ class Profile:
 
 def _variants(name: str) -> list[str]:
     out = [name]
-    if name.startswith("Cấp giấy phép ") or name.startswith("Cấp chứng chỉ ") or name.startswith("Cấp giấy chứng nhận "):
+    if name.startswith(("Cấp giấy phép ", "Cấp chứng chỉ ", "Cấp giấy chứng nhận ")):
         rest = name[4:]
         out.append("Cấp lại " + rest)
         if name.startswith("Cấp giấy phép "):
@@ -208,19 +208,21 @@ def build_procedures(rng: random.Random) -> list[Procedure]:
                     specs.append((v, fcode, fname, levels, None, True))
     codes = _procedure_codes(rng, len(specs))
     out = []
-    for (name, fcode, fname, levels, owner, fees_ok), code in zip(specs, codes):
+    for (name, fcode, fname, levels, owner, fees_ok), code in zip(specs, codes, strict=True):
         lvl = levels[0]
         days_choices = {1: [3, 5, 7, 10, 12, 15, 20], 2: [1, 3, 5, 7, 10, 15], 3: [1, 1, 2, 3, 5, 7]}[lvl]
         free_field = fname in ("Hộ tịch",) and lvl == 3 and "kết hôn" in name.lower()
         has_fee = fees_ok and not free_field and rng.random() < (0.6 if lvl == 1 else 0.45)
-        fee = rng.choice([10_000, 20_000, 30_000, 50_000, 100_000, 150_000, 200_000, 300_000, 500_000, 1_000_000]) if has_fee else 0
+        fees = [10_000, 20_000, 30_000, 50_000, 100_000, 150_000, 200_000, 300_000, 500_000, 1_000_000]
+        fee = rng.choice(fees) if has_fee else 0
         if lvl == 3 and has_fee:
             fee = rng.choice([2_000, 5_000, 8_000, 10_000, 15_000, 20_000, 50_000])
         out.append(Procedure(
             code=code, name=name, field_code=fcode, field_name=fname, levels=levels,
             full_online_eligible=rng.random() < 0.72, has_fee=has_fee,
             days=rng.choice(days_choices), fee=fee,
-            popularity=rng.paretovariate(1.3) * (3.0 if name in ("Đăng ký khai sinh", "Chứng thực bản sao từ bản chính giấy tờ, văn bản") else 1.0),
+            popularity=rng.paretovariate(1.3)
+            * (3.0 if name in ("Đăng ký khai sinh", "Chứng thực bản sao từ bản chính giấy tờ, văn bản") else 1.0),
             owner=owner,
         ))
     return out

@@ -18,7 +18,7 @@ class Credentials:
     vnpost_password: str
 
     @classmethod
-    def from_env(cls) -> "Credentials":
+    def from_env(cls) -> Credentials:
         """The same variables the pipeline reads (docs/contract.md), else the development defaults."""
         return cls(env("ONESTOP_API_KEY"), env("NDXP_CLIENT_ID"), env("NDXP_CLIENT_SECRET"),
                    env("VNPOST_USERNAME"), env("VNPOST_PASSWORD"))

@@ -23,7 +23,13 @@ from datetime import date, datetime, timedelta
 from mocks import names as N
 from mocks.catalog import Agency, Procedure, Profile, ServiceConfig
 from mocks.timefmt import (
-    add_workdays, at_seconds, fmt_onestop, is_workday, work_after, work_between, work_time_on,
+    add_workdays,
+    at_seconds,
+    fmt_onestop,
+    is_workday,
+    work_after,
+    work_between,
+    work_time_on,
     workdays_between,
 )
 
@@ -48,7 +54,7 @@ STATUS_PROCESSED, STATUS_RETURNED = 9, 10
 
 class Dossier:
     """Static fields plus events [(datetime, status, {changed fields})], strictly increasing times."""
-    __slots__ = ("code", "base", "events", "agency", "procedure", "fee_total", "payment")
+    __slots__ = ("agency", "base", "code", "events", "fee_total", "payment", "procedure")
 
     def __init__(self, code: str, base: dict, agency: str, procedure: str):
         self.code = code
@@ -211,7 +217,8 @@ class DossierGenerator:
             result_channel = 1
         fees = []
         if p.has_fee:
-            fees.append({"MaPhiLePhi": f"LP{p.code.replace('.', '')}", "TenPhiLePhi": f"Lệ phí {p.name[0].lower()}{p.name[1:]}"[:120],
+            fees.append({"MaPhiLePhi": f"LP{p.code.replace('.', '')}",
+                         "TenPhiLePhi": f"Lệ phí {p.name[0].lower()}{p.name[1:]}"[:120],
                          "Gia": p.fee, "HinhThucThu": 2 if channel == 2 else 1})
             if rng.random() < 0.15:
                 fees.append({"MaPhiLePhi": f"PHI{p.code.replace('.', '')}", "TenPhiLePhi": "Phí thẩm định hồ sơ",
@@ -249,7 +256,10 @@ class DossierGenerator:
             ev[0][2]["DuocThanhToanTrucTuyen"] = pay_online
             x.payment["paid_at"] = sub
         # receipt
-        rec = sub + timedelta(seconds=rng.randint(180, 2400)) if channel == 1 else work_after(sub, rng, rng.choice([0, 0, 0, 1, 1, 2]))
+        if channel == 1:
+            rec = sub + timedelta(seconds=rng.randint(180, 2400))
+        else:
+            rec = work_after(sub, rng, rng.choice([0, 0, 0, 1, 1, 2]))
         if rng.random() < 0.025:
             add(rec, STATUS_REJECTED, {"NgayTuChoi": fmt_onestop(rec)})
             return self._clip(x, limit)
@@ -271,8 +281,10 @@ class DossierGenerator:
         if rng.random() < a.supplement:
             requests: list[dict] = []
             for _ in range(2 if rng.random() < 0.15 else 1):
-                req = work_between(ev[-1][0], max(due, ev[-1][0] + timedelta(hours=1)), rng) or work_after(ev[-1][0], rng, 1)
-                entry = {"NgayYeuCau": fmt_onestop(req), "NgayBoSung": None, "NgayHenTraCu": fmt_onestop(due), "NgayHenTraMoi": None}
+                req = (work_between(ev[-1][0], max(due, ev[-1][0] + timedelta(hours=1)), rng)
+                       or work_after(ev[-1][0], rng, 1))
+                entry = {"NgayYeuCau": fmt_onestop(req), "NgayBoSung": None, "NgayHenTraCu": fmt_onestop(due),
+                         "NgayHenTraMoi": None}
                 req = add(req, STATUS_SUPPLEMENT, {"DanhSachHoSoBoSung": [*requests, entry]})
                 if rng.random() < 0.08:   # never supplied: withdrawn or stopped after weeks
                     end = work_after(req, rng, rng.randint(10, 25))
@@ -326,7 +338,7 @@ class DossierGenerator:
         return x
 
     # ---------------------------------------------------------------- change-log windows
-    def stream_index(self, name: str, batch: "DayBatch") -> list[tuple]:
+    def stream_index(self, name: str, batch: DayBatch) -> list[tuple]:
         """The day's entries of one stream, sorted by arrival: (arrival, ts, key, n, ref)."""
         idx = batch.streams.get(name)
         if idx is None:
@@ -382,7 +394,7 @@ class DossierGenerator:
             return ts
         return ts + timedelta(minutes=30 + (h >> 20) % (3 * 24 * 60))
 
-    def _dossier_stream(self, batch: "DayBatch") -> list[tuple]:
+    def _dossier_stream(self, batch: DayBatch) -> list[tuple]:
         out = []
         for i, x in enumerate(batch.dossiers):
             for k, (ts, _s, _d) in enumerate(x.events):

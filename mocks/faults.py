@@ -140,13 +140,15 @@ def _hoso(row: dict, how: int) -> None:
         row["NgayTiepNhan"] = base
         row["NgayHenTra"] = f"{int(base[:8]) - 3 if base[6:8] > '03' else int(base[:8]) - 100:08d}" + base[8:]
     elif kind == 3:
-        fees = row.get("DanhSachLePhi") or [{"MaPhiLePhi": "LPX", "TenPhiLePhi": "Lệ phí", "Gia": 50_000, "HinhThucThu": 1}]
-        row["DanhSachLePhi"] = [{**fees[0], "Gia": -abs(fees[0]["Gia"] or 1000)}] + fees[1:]
+        fees = row.get("DanhSachLePhi") or [
+            {"MaPhiLePhi": "LPX", "TenPhiLePhi": "Lệ phí", "Gia": 50_000, "HinhThucThu": 1}]
+        row["DanhSachLePhi"] = [{**fees[0], "Gia": -abs(fees[0]["Gia"] or 1000)}, *fees[1:]]
     elif kind == 4:
         field = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra")[how % 3]
         row[field] = _impossible_onestop(row.get(field) or row.get("NgayNopHoSo"), how >> 4)
     else:
-        _drop(row, [("MaTTHC", "DonViXuLy", "NgayNopHoSo", "TrangThaiHoSo", "MaHoSo")[how % 5], "KenhThucHien"], how >> 3)
+        required = ("MaTTHC", "DonViXuLy", "NgayNopHoSo", "TrangThaiHoSo", "MaHoSo")[how % 5]
+        _drop(row, [required, "KenhThucHien"], how >> 3)
 
 
 def _thanhtoan(row: dict, how: int) -> None:

@@ -3,7 +3,7 @@ return pre-serialized JSON for speed; tests/test_mocks_openapi.py checks the res
 against these schemas (with fault injection off)."""
 from __future__ import annotations
 
-from typing import Literal, Optional, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,10 +19,10 @@ class Agency(_M):
     MaDonVi: str
     TenDonVi: str
     Cap: int = Field(ge=1, le=3)
-    MaDonViCha: Optional[str]
+    MaDonViCha: str | None
     HieuLucTu: str = Field(pattern=D14)
-    HieuLucDen: Optional[str] = Field(pattern=D14)
-    MaDonViKeThua: Optional[str]
+    HieuLucDen: str | None = Field(pattern=D14)
+    MaDonViKeThua: str | None
 
 
 class Procedure(_M):
@@ -38,11 +38,11 @@ class Procedure(_M):
 class ServiceConfig(_M):
     MaDonVi: str
     MaTTHC: str
-    MucDo: Union[Literal["TOAN_TRINH", "MOT_PHAN", "TRUC_TIEP"], Literal[4, 3, 2]]
+    MucDo: Literal["TOAN_TRINH", "MOT_PHAN", "TRUC_TIEP"] | Literal[4, 3, 2]
     CoThanhToanTrucTuyen: int = Field(ge=0, le=1)
     CoBCCI: int = Field(ge=0, le=1)
     HieuLucTu: str = Field(pattern=D14)
-    HieuLucDen: Optional[str] = Field(pattern=D14)
+    HieuLucDen: str | None = Field(pattern=D14)
 
 
 class Fee(_M):
@@ -54,9 +54,9 @@ class Fee(_M):
 
 class Supplement(_M):
     NgayYeuCau: str = Field(pattern=D14)
-    NgayBoSung: Optional[str] = Field(pattern=D14)
+    NgayBoSung: str | None = Field(pattern=D14)
     NgayHenTraCu: str = Field(pattern=D14)
-    NgayHenTraMoi: Optional[str] = Field(pattern=D14)
+    NgayHenTraMoi: str | None = Field(pattern=D14)
 
 
 class ResultDocument(_M):
@@ -74,21 +74,21 @@ class Applicant(_M):
 class Dossier(_M):
     MaHoSo: str
     MaTTHC: str
-    MaLinhVuc: Optional[str]
+    MaLinhVuc: str | None
     DonViXuLy: str
-    KenhThucHien: Optional[int] = Field(ge=1, le=3)
+    KenhThucHien: int | None = Field(ge=1, le=3)
     TrangThaiHoSo: int = Field(ge=1, le=10)
     NgayNopHoSo: str = Field(pattern=D14)
-    NgayTiepNhan: Optional[str] = Field(pattern=D14)
-    NgayHenTra: Optional[str] = Field(pattern=D14)
-    NgayKetThucXuLy: Optional[str] = Field(pattern=D14)
-    NgayTra: Optional[str] = Field(pattern=D14)
-    NgayTuChoi: Optional[str] = Field(pattern=D14)
-    HinhThucTraKetQua: Optional[int] = Field(ge=1, le=3)
-    HoSoCoThanhPhanSoHoa: Optional[int] = Field(ge=0, le=1)
-    KetQuaDuocSoHoa: Optional[int] = Field(ge=0, le=1)
-    DuocKySo: Optional[int] = Field(ge=0, le=1)
-    DuocThanhToanTrucTuyen: Optional[int] = Field(ge=0, le=2)
+    NgayTiepNhan: str | None = Field(pattern=D14)
+    NgayHenTra: str | None = Field(pattern=D14)
+    NgayKetThucXuLy: str | None = Field(pattern=D14)
+    NgayTra: str | None = Field(pattern=D14)
+    NgayTuChoi: str | None = Field(pattern=D14)
+    HinhThucTraKetQua: int | None = Field(ge=1, le=3)
+    HoSoCoThanhPhanSoHoa: int | None = Field(ge=0, le=1)
+    KetQuaDuocSoHoa: int | None = Field(ge=0, le=1)
+    DuocKySo: int | None = Field(ge=0, le=1)
+    DuocThanhToanTrucTuyen: int | None = Field(ge=0, le=2)
     DanhSachLePhi: list[Fee]
     DanhSachHoSoBoSung: list[Supplement]
     DanhSachGiayToKetQua: list[ResultDocument]
@@ -104,7 +104,7 @@ class Payment(_M):
     KenhThanhToan: Literal["DVCQG", "CONG_TINH", "TAI_QUAY"]
     TrangThai: Literal["CHO", "DA_THANH_TOAN", "HUY", "HOAN_PHI"]
     ThoiGianGD: str = Field(pattern=D14)
-    SoBienLai: Optional[str]
+    SoBienLai: str | None
     NgayCapNhat: str = Field(pattern=D14)
 
 
@@ -152,7 +152,7 @@ class Token(_M):
 
 class OAuthError(_M):
     error: str
-    error_description: Optional[str] = None
+    error_description: str | None = None
 
 
 class SyncReceipt(_M):
@@ -162,14 +162,14 @@ class SyncReceipt(_M):
     thoiDiemDongBo: str = Field(pattern=ISO)
     loaiDongBo: Literal["INSERT", "UPDATE"]
     errorCode: int
-    errorMessage: Optional[str]
+    errorMessage: str | None
 
 
 class IntegratedService(_M):
     maTTHC: str
     maDonVi: str
     ngayTichHop: str = Field(pattern=ISO)
-    ngayNgungTichHop: Optional[str] = Field(pattern=ISO)
+    ngayNgungTichHop: str | None = Field(pattern=ISO)
 
 
 class PayGovTransaction(_M):
@@ -183,17 +183,17 @@ class PayGovTransaction(_M):
 
 class SyncPage(_M):
     items: list[SyncReceipt]
-    nextCursor: Optional[str]
+    nextCursor: str | None
 
 
 class IntegratedPage(_M):
     items: list[IntegratedService]
-    nextCursor: Optional[str]
+    nextCursor: str | None
 
 
 class PayGovPage(_M):
     items: list[PayGovTransaction]
-    nextCursor: Optional[str]
+    nextCursor: str | None
 
 
 class NdxpError(_M):
@@ -220,7 +220,7 @@ class BcciOrder(_M):
     ServiceType: Literal["THU_GOM", "PHAT_KQ"]
     CollectionStatus: int = Field(ge=0, le=4)
     CreatedDate: str = Field(pattern=VND)
-    DeliveredDate: Optional[str] = Field(pattern=VND)
+    DeliveredDate: str | None = Field(pattern=VND)
     CODAmount: int
     ReceiverProvince: str
     LastModified: str = Field(pattern=VND)

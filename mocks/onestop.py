@@ -87,7 +87,8 @@ def build_router(state) -> APIRouter:
         auth(x_api_key)
         return state.faults.before(request, "onestop")
 
-    paging_q = {"page": "page number, from 1", "pageSize": f"rows per page, 1-{MAX_PAGE_SIZE} (default {MAX_PAGE_SIZE})"}
+    paging_q = {"page": "page number, from 1",
+                "pageSize": f"rows per page, 1-{MAX_PAGE_SIZE} (default {MAX_PAGE_SIZE})"}
 
     @router.get("/donvi", response_model=M.AgencyEnvelope, responses=err, summary="All agencies, past and present")
     def donvi(request: Request, page: str | None = Query(None, description=paging_q["page"]),
@@ -120,7 +121,8 @@ def build_router(state) -> APIRouter:
     @router.get("/thanhtoan", response_model=M.PaymentEnvelope, responses=err,
                 summary="Payment transaction versions whose NgayCapNhat is in [tuNgay, denNgay)")
     def thanhtoan(request: Request, tuNgay: str | None = Query(None, description="yyyyMMddHHmmss, inclusive"),
-                  denNgay: str | None = Query(None, description="yyyyMMddHHmmss, exclusive; at most 366 days after tuNgay"),
+                  denNgay: str | None = Query(None,
+                                              description="yyyyMMddHHmmss, exclusive; at most 366 days after tuNgay"),
                   page: str | None = Query(None, description=paging_q["page"]),
                   pageSize: str | None = Query(None, description=paging_q["pageSize"]),
                   x_api_key: str | None = Header(None, alias="X-API-Key")):

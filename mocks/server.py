@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import FastAPI, Request
 
@@ -34,6 +34,11 @@ class SimState:
         self.integrated_rows = integrated_services(self.profile)
 
 
+def _office_hours(rng: random.Random, day: date) -> datetime:
+    """A time on `day` between 08:00 and 16:59."""
+    return datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randint(8, 16), minutes=rng.randint(0, 59))
+
+
 def integrated_services(profile: Profile) -> list[dict]:
     """Full-online services integrated on the national portal: a share per agency, integrated
     at dates spread from a year before the profile's data start to 18 months after it; a few
@@ -57,9 +62,8 @@ def integrated_services(profile: Profile) -> list[dict]:
             stop = c.valid_to
         elif rng.random() < 0.05:
             stop = start + timedelta(days=rng.randint(30, 400))
-        at = lambda d: datetime.combine(d, datetime.min.time()) + timedelta(hours=rng.randint(8, 16), minutes=rng.randint(0, 59))  # noqa: E731
-        rows.append({"maTTHC": c.procedure, "maDonVi": c.agency, "ngayTichHop": fmt_iso(at(start)),
-                     "ngayNgungTichHop": fmt_iso(at(stop)) if stop else None})
+        rows.append({"maTTHC": c.procedure, "maDonVi": c.agency, "ngayTichHop": fmt_iso(_office_hours(rng, start)),
+                     "ngayNgungTichHop": fmt_iso(_office_hours(rng, stop)) if stop else None})
     rows.sort(key=lambda r: (r["ngayTichHop"], r["maDonVi"], r["maTTHC"]))
     return rows
 

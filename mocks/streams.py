@@ -15,8 +15,15 @@ import random
 from datetime import datetime, timedelta
 
 from mocks.dossiers import (
-    STATUS_PROCESSED, STATUS_REGISTERED, STATUS_REJECTED, STATUS_RETURNED, STATUS_STOPPED,
-    STATUS_WITHDRAWN, DayBatch, DossierGenerator, _hash,
+    STATUS_PROCESSED,
+    STATUS_REGISTERED,
+    STATUS_REJECTED,
+    STATUS_RETURNED,
+    STATUS_STOPPED,
+    STATUS_WITHDRAWN,
+    DayBatch,
+    DossierGenerator,
+    _hash,
 )
 from mocks.timefmt import fmt_iso, fmt_onestop, fmt_vnpost, work_after
 
@@ -106,7 +113,7 @@ def build_paygov(gen: DossierGenerator, batch: DayBatch) -> list[tuple]:
     for ts, _key, r in payment_versions(gen, batch):
         if r["KenhThanhToan"] != "DVCQG" or r["TrangThai"] not in ("DA_THANH_TOAN", "HUY"):
             continue
-        code, msg = ("00", None) if r["TrangThai"] == "DA_THANH_TOAN" else rng.choice(PAYGOV_FAILURES)
+        code, _message = ("00", None) if r["TrangThai"] == "DA_THANH_TOAN" else rng.choice(PAYGOV_FAILURES)
         rows.append((ts, r["MaGiaoDich"], {
             "maThamChieu": r["MaHoSo"], "maGiaoDich": r["MaGiaoDich"], "soTien": r["SoTien"], "maLoi": code,
             "thoiGianGD": fmt_onestop(ts), "kenh": rng.choice(PAYGOV_CHANNELS)}))

@@ -13,7 +13,7 @@ DAY_END = 17 * 3600              # 17:00
 def fmt_onestop(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return "%04d%02d%02d%02d%02d%02d" % (value.year, value.month, value.day, value.hour, value.minute, value.second)
+    return f"{value.year:04d}{value:%m%d%H%M%S}"
 
 
 def parse_onestop(text: str) -> datetime:

@@ -15,7 +15,13 @@ import random
 from datetime import date
 
 from mocks.catalog import (
-    Agency, Profile, _assign, _behave, _configs_for, _lao_cai_agencies, build_procedures,
+    Agency,
+    Profile,
+    _assign,
+    _behave,
+    _configs_for,
+    _lao_cai_agencies,
+    build_procedures,
 )
 
 MERGE = date(2025, 7, 1)
@@ -51,7 +57,8 @@ def build_two_tier(profile_name: str) -> Profile:
             groups.append(communes[i: i + size])
             i += size
         for g in groups:
-            name = next((n for n in (_new_name(c, taken) for c in g) if n), f"UBND xã {d.area.split(' ', 1)[1]} {number}")
+            name = next((n for n in (_new_name(c, taken) for c in g) if n),
+                        f"UBND xã {d.area.split(' ', 1)[1]} {number}")
             taken.add(name)
             code = f"000.00.{number:02d}.H13"
             number += 1

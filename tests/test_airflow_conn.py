@@ -57,7 +57,7 @@ def test_json_connections_host_with_scheme_and_extras():
     assert airflow_conn.warehouse_url(raw) == "duckdb:////data/wh.duckdb"
     duck = conn("warehouse", conn_type="duckdb", host="/data/wh.duckdb")
     assert airflow_conn.warehouse_url(duck) == "duckdb:////data/wh.duckdb"
-    with pytest.raises(SettingsError, match="^Airflow connection warehouse of type 'mysql': use postgres"):
+    with pytest.raises(SettingsError, match=r"^Airflow connection warehouse of type 'mysql': use postgres"):
         airflow_conn.warehouse_url(conn("warehouse", conn_type="mysql", host="x"))
-    with pytest.raises(SettingsError, match="^Airflow connection 'vnpost' has no host$"):
+    with pytest.raises(SettingsError, match=r"^Airflow connection 'vnpost' has no host$"):
         airflow_conn.base_url(conn("vnpost", conn_type="http"))

@@ -49,7 +49,7 @@ def interpolate(value: str, env: dict[str, str]) -> str:
         current = env.get(name)
         if op == ":?" and not current:
             raise ValueError(f"compose refuses: {arg}")
-        if op == ":-" and not current or op == "-" and current is None:
+        if (op == ":-" and not current) or (op == "-" and current is None):
             return arg
         return current or ""
     return re.sub(r"\$\{(\w+)(?:(:\?|:-|-)([^}]*))?\}", one, value.replace("$$", "\0")).replace("\0", "$")
@@ -137,7 +137,7 @@ def test_airflow_init_checks_the_secrets_before_any_other_airflow_service_starts
 def test_what_must_survive_a_restart_is_on_named_volumes(compose):
     declared = set(compose["volumes"])
     mounts = {}
-    for name, service in compose["services"].items():
+    for service in compose["services"].values():
         for volume in service.get("volumes") or []:
             source, target = volume.split(":")[:2]
             mounts[target] = source

@@ -90,7 +90,7 @@ def test_a_backfill_loads_each_day_from_its_bounds_with_offset(dags, serialized)
     # Bare dates are UTC midnight (07:00 local): the first local midnight after it is Jan 2.
     bare = list(serialized["dvc_daily"].iter_dagrun_infos_between(
         pendulum.datetime(2022, 1, 1, tz="UTC"), pendulum.datetime(2022, 1, 31, tz="UTC")))
-    assert [i.logical_date for i in bare][0] == local(2022, 1, 2) and len(bare) == 30
+    assert bare[0].logical_date == local(2022, 1, 2) and len(bare) == 30
 
 
 def test_dags_test_for_a_date_loads_that_date(dags, serialized):

@@ -150,8 +150,8 @@ def test_nightly_runs_match_an_independent_computation(warehouse_url, source_env
         snapshot_dates = sorted(r[0] for r in conn.exec_driver_sql(
             "SELECT DISTINCT snapshot_date FROM mart.indicator_snapshot"))
     # Each run owns its local day, re-reading three days before it for late updates.
-    assert windows == [(datetime.combine(d - timedelta(days=3), time()), datetime.combine(d + timedelta(days=1), time()))
-                       for d in DAYS]
+    assert windows == [(datetime.combine(d - timedelta(days=3), time()),
+                        datetime.combine(d + timedelta(days=1), time())) for d in DAYS]
     assert snapshot_dates == DAYS
 
     for day in (DAYS[2], DAYS[-1]):

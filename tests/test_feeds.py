@@ -53,5 +53,5 @@ def test_docs_sources_table_names_every_feed_and_nothing_else():
     from etl import feeds
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "sources.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"\| `(core\.[a-z_]+)` \|$", text, flags=re.M))
+    documented = set(re.findall(r"\| `(core\.[a-z_]+)` \|$", text, flags=re.MULTILINE))
     assert documented == {f.table for f in feeds.FEEDS}, "docs/sources.md's tables must follow etl/feeds.py"

@@ -44,7 +44,7 @@ class Scripted:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = answer  # noqa: N815
+            do_GET = do_POST = answer
 
             def log_message(self, *args):
                 pass
@@ -100,7 +100,7 @@ def test_backoff_widens_with_jitter_up_to_max_backoff():
             c.agencies()
     assert len(slept) == 7
     windows = [min(4.0, 2.0 ** n) for n in range(7)]  # 1, 2, 4, 4, ...
-    assert all(0 <= s <= w for s, w in zip(slept, windows)), slept
+    assert all(0 <= s <= w for s, w in zip(slept, windows, strict=True)), slept
     assert len(set(slept)) > 1, "jittered, not a fixed wait"
 
 

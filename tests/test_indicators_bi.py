@@ -118,7 +118,8 @@ def test_every_mart_object_and_column_is_described_in_vietnamese_and_english(war
         assert bi.apply_mart_comments(warehouse, conn) == []
         have = warehouse.comments(conn, "mart")
         objects = bi.mart_columns(conn)
-    expected = {(name, "") for name, _kind in objects} | {(name, c) for (name, _k), cols in objects.items() for c in cols}
+    expected = ({(name, "") for name, _kind in objects}
+                | {(name, c) for (name, _k), cols in objects.items() for c in cols})
     assert {"snapshot_detail", "agency_ranking", "target", "data_freshness"} <= {name for name, _k in objects}
     undescribed = sorted(k for k in expected if " — " not in have.get(k, ""))
     assert undescribed == [], "add them to sql/reports/mart_comments.csv"

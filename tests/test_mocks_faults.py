@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 import requests
@@ -84,7 +85,8 @@ def test_http5xx_alone():
         vn = requests.post(url + "/vnpost/api/auth", json={"username": env("VNPOST_USERNAME"),
                                                           "password": env("VNPOST_PASSWORD")}, timeout=10).json()
         vnpost = [requests.get(url + "/vnpost/api/bcci/orders", headers={"access_token": vn["access_token"]},
-                               params={"fromDate": "15/03/2022", "toDate": "15/03/2022"}, timeout=10) for _ in range(40)]
+                               params={"fromDate": "15/03/2022", "toDate": "15/03/2022"}, timeout=10)
+                  for _ in range(40)]
         assert requests.get(url + "/health", timeout=5).status_code == 200
     codes = Counter(r.status_code for r in rs)
     assert {200, 500, 503} <= set(codes)
@@ -125,7 +127,7 @@ def test_duplicates_alone(clean):
             if page * 50 >= body["total"]:
                 break
             page += 1
-    for prev, cur in zip(pages, pages[1:]):
+    for prev, cur in pairwise(pages):
         assert cur[0] == prev[-1]                    # the last row of a page comes again on the next
     served = [r for p in pages for r in p]
     unique = list({(r["NgayCapNhat"], r["MaHoSo"]): r for r in served}.values())
@@ -138,7 +140,7 @@ def test_late_updates_alone(clean):
     with run_simulator(**BASE, faults=["late_updates=0.3"]) as url:
         served = []
         late = 0
-        for a, b in zip(days, days[1:]):
+        for a, b in pairwise(days):
             rows = fetch_all(url, tuNgay=a, denNgay=b)
             late += sum(r["NgayCapNhat"] < a for r in rows)
             served += rows
@@ -160,7 +162,7 @@ def test_bad_records_alone(clean):
     agencies = {a["MaDonVi"] for a in fetch_all(clean, path="/onestop/api/v1/donvi")}
     kinds = Counter()
     keys = set(good[0])
-    for bad, ok in zip(rows, good):
+    for bad, ok in zip(rows, good, strict=True):
         if bad == ok:
             continue
         if set(bad) != keys:

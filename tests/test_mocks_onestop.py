@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 import requests
@@ -56,7 +57,8 @@ def test_health_needs_no_key(sim):
 @pytest.mark.parametrize("endpoint", ["donvi", "thutuc", "cauhinh-dichvu", "hoso", "thanhtoan"])
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}])
 def test_wrong_or_missing_key_is_401(sim, endpoint, headers):
-    r = requests.get(f"{sim}{API}/{endpoint}", params={"tuNgay": DAY[0], "denNgay": DAY[1]}, headers=headers, timeout=10)
+    r = requests.get(f"{sim}{API}/{endpoint}", params={"tuNgay": DAY[0], "denNgay": DAY[1]}, headers=headers,
+                     timeout=10)
     assert r.status_code == 401
     assert r.json()["error_code"] != 0
 
@@ -172,8 +174,9 @@ def test_dossier_lifecycles(sim, http):
         vs.sort(key=lambda r: r["NgayCapNhat"])
         times = [r["NgayCapNhat"] for r in vs]
         assert len(set(times)) == len(times), code
-        for prev, cur in zip(vs, vs[1:]):
-            assert cur["TrangThaiHoSo"] in NEXT[prev["TrangThaiHoSo"]], (code, prev["TrangThaiHoSo"], cur["TrangThaiHoSo"])
+        for prev, cur in pairwise(vs):
+            assert cur["TrangThaiHoSo"] in NEXT[prev["TrangThaiHoSo"]], \
+                (code, prev["TrangThaiHoSo"], cur["TrangThaiHoSo"])
             for field in ("NgayNopHoSo", "NgayTiepNhan", "NgayKetThucXuLy", "NgayTra"):
                 if prev[field] is not None:
                     assert cur[field] == prev[field], (code, field)

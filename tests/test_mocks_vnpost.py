@@ -41,7 +41,8 @@ def orders(sim, headers, limit=500, **params):
 
 
 def test_auth(sim):
-    bad = requests.post(sim + "/vnpost/api/auth", json={"username": env("VNPOST_USERNAME"), "password": "x"}, timeout=10)
+    bad = requests.post(sim + "/vnpost/api/auth", json={"username": env("VNPOST_USERNAME"), "password": "x"},
+                        timeout=10)
     assert bad.status_code == 401 and bad.json()["Status"] != "100"
     assert requests.post(sim + "/vnpost/api/auth", data="not json", timeout=10).status_code == 401
     for h in ({}, {"access_token": "forged"}):
@@ -50,7 +51,8 @@ def test_auth(sim):
 
 
 @pytest.mark.parametrize("params", [
-    {"fromDate": "2022-03-01", "toDate": "02/03/2022"}, {"fromDate": "01/03/2022", "toDate": "02/03/2022", "limit": 501},
+    {"fromDate": "2022-03-01", "toDate": "02/03/2022"},
+    {"fromDate": "01/03/2022", "toDate": "02/03/2022", "limit": 501},
     {"fromDate": "01/03/2022", "toDate": "02/03/2022", "offset": -1}, {"toDate": "02/03/2022"},
 ])
 def test_errors_come_with_http_200(sim, headers, params):
@@ -85,7 +87,8 @@ def test_orders_follow_the_dossiers(sim, headers):
     for tu, den in (("20220201000000", "20220401000000"), ("20220401000000", "20220501000000")):
         page = 1
         while True:
-            body = s.get(sim + "/onestop/api/v1/hoso", params={"tuNgay": tu, "denNgay": den, "page": page}, timeout=60).json()
+            body = s.get(sim + "/onestop/api/v1/hoso", params={"tuNgay": tu, "denNgay": den, "page": page},
+                         timeout=60).json()
             for r in body["data"]:
                 latest[r["MaHoSo"]] = r
             if page * 1000 >= body["total"]:

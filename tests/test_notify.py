@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 
@@ -25,7 +25,7 @@ def webhook():
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server API
+        def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(204)
             self.end_headers()
@@ -47,9 +47,9 @@ def context(**overrides):
     base = {
         "ti": ti,
         # Airflow's data interval is UTC: [2022-01-02 00:00, 2022-01-03 00:00) local = 2022-01-02
-        "data_interval_start": datetime(2022, 1, 1, 17, 0, tzinfo=timezone.utc),
-        "data_interval_end": datetime(2022, 1, 2, 17, 0, tzinfo=timezone.utc),
-        "logical_date": datetime(2022, 1, 1, 17, 0, tzinfo=timezone.utc),
+        "data_interval_start": datetime(2022, 1, 1, 17, 0, tzinfo=UTC),
+        "data_interval_end": datetime(2022, 1, 2, 17, 0, tzinfo=UTC),
+        "logical_date": datetime(2022, 1, 1, 17, 0, tzinfo=UTC),
         "params": {"start": None, "end": None},
         "exception": ConnectionError("onestop: HTTP 503 after 6 attempts on /onestop/api/v1/hoso"),
     }

@@ -115,7 +115,7 @@ def decision_tables(targets: pd.DataFrame, province: str, year: int) -> list[Dec
         return []
     latest = named[named["year"].astype(int) == named["year"].astype(int).max()]
     codes = {(r.scope, r.year): r.agency_code for r in targets.itertuples(index=False)}
-    levels = dict(zip(targets["agency_code"], targets["agency_level"]))
+    levels = dict(zip(targets["agency_code"], targets["agency_level"], strict=True))
     out = []
     for source, rows in latest.groupby("source", sort=False):
         scopes = list(dict.fromkeys(rows["scope"]))
@@ -123,7 +123,7 @@ def decision_tables(targets: pd.DataFrame, province: str, year: int) -> list[Dec
         table = pd.DataFrame({"tt": range(1, len(scopes) + 1), "scope": scopes})
         table["agency_code"] = [codes.get((s, y)) for s in scopes]
         table["group"] = ["district" if levels.get(c) == 2 or s.startswith("UBND") else "department"
-                          for s, c in zip(scopes, table["agency_code"])]
+                          for s, c in zip(scopes, table["agency_code"], strict=True)]
         out.append(DecisionTable(source, y, list(dict.fromkeys(rows["indicator_code"])), table))
     return out
 

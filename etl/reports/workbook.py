@@ -183,9 +183,10 @@ def _decision_sheet(ws: Worksheet, data: ReportData, table) -> None:
                     verdict, style = "–", "c"
                 _put(ws, row, col + 2, verdict, style)
             row += 1
-    ws.cell(row=row + 1, column=2, value=(
+    note = ws.cell(row=row + 1, column=2, value=(
         "Ghi chú: Thực hiện = tỷ lệ tính từ ngày 01/01 đến ngày báo cáo; \"Không phát sinh\" = không có hồ sơ "
-        "(dịch vụ) trong kỳ; đơn vị không tìm thấy trong danh mục đơn vị để trống.")).font = Font(name=FONT, italic=True)
+        "(dịch vụ) trong kỳ; đơn vị không tìm thấy trong danh mục đơn vị để trống."))
+    note.font = Font(name=FONT, italic=True)
     _printable(ws, header_rows, [5, 34] + [11, 11, 11] * len(table.indicators), freeze_col=2)
 
 
@@ -243,7 +244,7 @@ def _outline_sheet(ws: Worksheet, data: ReportData) -> None:
 
 
 def _agency_names(data: ReportData) -> dict[str, str]:
-    return dict(zip(data.agencies["agency_code"], data.agencies["name"]))
+    return dict(zip(data.agencies["agency_code"], data.agencies["name"], strict=True))
 
 
 def _list_sheet(ws: Worksheet, title: list[str], headers: list[str], rows: list[list], widths: list[float]) -> None:
@@ -272,7 +273,7 @@ def _eligible_sheet(ws: Worksheet, data: ReportData) -> None:
 
 def _service_rows(data: ReportData, frame: pd.DataFrame, extra: list[str]) -> list[list]:
     names = _agency_names(data)
-    procs = dict(zip(data.procedures["procedure_code"], data.procedures["name"]))
+    procs = dict(zip(data.procedures["procedure_code"], data.procedures["name"], strict=True))
     frame = frame.assign(agency_name=frame["agency_code"].map(names).fillna(frame["agency_code"]))
     frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (name_key(frame["agency_name"].iloc[i]),
                                                                  frame["procedure_code"].iloc[i]))]
@@ -336,7 +337,7 @@ def _period_sheet(ws: Worksheet, data: ReportData, period: str) -> None:
     figures = figures.assign(
         _g=figures["peer_group"].map(order),
         _k=[name_key((parents.get(p, "") if g == "commune" else "") + "\x01" + n)
-            for g, p, n in zip(figures["peer_group"], figures["parent_code"], figures["agency_name"])])
+            for g, p, n in zip(figures["peer_group"], figures["parent_code"], figures["agency_name"], strict=True)])
     figures = figures.sort_values(["_g", "_k", "indicator_order"])
     for r in figures.itertuples(index=False):
         row += 1
@@ -471,7 +472,8 @@ def _trajectory_sheet(ws: Worksheet, data: ReportData) -> None:
 
 def _notes_sheet(ws: Worksheet, data: ReportData) -> None:
     lines = [
-        ("Báo cáo", f"{data.province_name} — ngày báo cáo {data.day:%d/%m/%Y}, lập lúc {data.generated_at:%H:%M %d/%m/%Y}"),
+        ("Báo cáo", f"{data.province_name} — ngày báo cáo {data.day:%d/%m/%Y}, "
+                    f"lập lúc {data.generated_at:%H:%M %d/%m/%Y}"),
         ("Nguồn số liệu", "Kho dữ liệu chỉ số DVC (mart.indicator_snapshot); số liệu của huyện gồm cả các xã, "
                           "của tỉnh gồm mọi đơn vị."),
         ("Chỉ tiêu", "sql/seeds/targets.csv: Quyết định giao chỉ tiêu và kế hoạch của tỉnh (xem mart.target)."),
