@@ -9,7 +9,8 @@ submission — and the dossiers are dropped. A window then merges the files of i
 So a night needs only its new submission day, and memory holds one day's dossiers at a time.
 
 An arrival day X is complete once every submission day in [X − LOOKBACK_DAYS, X] has written its
-records for X. Files live in a temporary directory removed with the generator; the least
+records for X. Files live in a temporary directory removed with the generator (or, if its process
+was killed, by the next store's start); the least
 recently used complete arrival days are deleted beyond `keep_days` (regenerated if asked for again),
 and the windows' own files (uncompressed, for paging) beyond `keep_windows`.
 """
@@ -87,10 +88,27 @@ class _suppress_missing:
         return kind is FileNotFoundError
 
 
+def _remove_orphans() -> None:
+    """Directories of simulator processes that are gone: a server stopped by SIGTERM exits
+    without running its finalizers."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        parts = name.split("-")
+        if not (name.startswith("mocks-spill-") and len(parts) == 4 and parts[2].isdigit()):
+            continue
+        try:
+            os.kill(int(parts[2]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 class SpillStore:
     def __init__(self, gen, keep_days: int = 16, keep_windows: int = 6):
         self.gen = gen
-        self.dir = tempfile.mkdtemp(prefix="mocks-spill-")
+        _remove_orphans()
+        self.dir = tempfile.mkdtemp(prefix=f"mocks-spill-{os.getpid()}-")
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, True)
         self.keep_days = keep_days
         self.keep_windows = keep_windows
