@@ -63,7 +63,7 @@ def prepare(base: str, day: date, lookback: int) -> dict[str, int]:
     tok = requests.post(f"{base}/ndxp/oauth2/token", timeout=60, data={
         "grant_type": "client_credentials", "client_id": env("NDXP_CLIENT_ID"),
         "client_secret": env("NDXP_CLIENT_SECRET")}).json()["access_token"]
-    for stream, path in (("dongbo", "dvcqg/v1/dongbo"), ("paygov", "paygov/v1/giaodich")):
+    for path in ("dvcqg/v1/dongbo", "paygov/v1/giaodich"):
         r = requests.get(f"{base}/ndxp/{path}", headers={"Authorization": f"Bearer {tok}"}, timeout=3600,
                          params={"fromDate": start.isoformat(), "toDate": end.isoformat(), "limit": 1})
         r.raise_for_status()
@@ -118,7 +118,8 @@ def main() -> None:
                 sizes = prepare(base, day, lookback)
                 prep = time.perf_counter() - t0
                 wall, peak, rc = run_night(day, environ)
-                print(f"{day} | {prep:.0f} | {sizes['hoso']:,} | {wall:.0f} | {peak:.0f} | {vm_hwm_mib(pid):.0f} | {rc}",
+                sim_peak = vm_hwm_mib(pid)
+                print(f"{day} | {prep:.0f} | {sizes['hoso']:,} | {wall:.0f} | {peak:.0f} | {sim_peak:.0f} | {rc}",
                       flush=True)
                 if rc != 0:
                     break
