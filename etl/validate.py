@@ -8,20 +8,24 @@ the suite, not in the data, and stops the run.
 Every validation result is stored as JSON under <DATA_DOCS_DIR>/results, so results of earlier
 processes (and of other Airflow tasks) survive; `build_data_docs()`, called once at the end of
 a run, renders the pages of the results that have none yet and the index (rendering after every
-batch cost more than validating).
+batch cost more than validating), and points them at the site's own copies of their styles and
+scripts (etl/data_docs) so that they render offline. A failing row is shown in the pages by its
+record's key (etl/feeds.py's record_key) as well as by `_row`.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
+from etl import data_docs, feeds
 from etl.config import ROOT, settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +56,6 @@ def load_suite_config(name: str) -> dict:
 
 
 DOCS_SITE = "pipeline"
-RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
 # The index reads every result it lists (~10 ms each): it lists the latest ones; older pages stay.
 INDEX_LIMIT = 100
 
@@ -75,7 +78,7 @@ def _context():
     return _context_for(data_docs_dir())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _context_for(docs: str):
     """One ephemeral context per process (and Data Docs directory); with Data Docs on, its
     validation results go to files."""
@@ -109,7 +112,7 @@ def _suite(name: str):
     return _suite_in(name, data_docs_dir())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _suite_in(name: str, docs: str):
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -123,11 +126,19 @@ def _suite_in(name: str, docs: str):
     return suite
 
 
+def result_format(name: str) -> dict:
+    """Failing rows listed whole, by the record's key when the suite is a feed's (for people reading
+    the Data Docs) and by `_row` (to split the frame)."""
+    feed = feeds.BY_NAME.get(name)
+    return {"result_format": "COMPLETE",
+            "unexpected_index_column_names": [*([feed.record_key] if feed else []), ROW_ID]}
+
+
 def _checkpoint(name: str):
     return _checkpoint_in(name, data_docs_dir())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _checkpoint_in(name: str, docs: str):
     """The suite of expectations/<name>.json and the checkpoint that runs it, built once and reused
     (no actions: the results store keeps what the Data Docs need)."""
@@ -139,13 +150,13 @@ def _checkpoint_in(name: str, docs: str):
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch_definition, suite=_suite_in(name, docs)))
     return context.checkpoints.add(gx.Checkpoint(
-        name=name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT))
+        name=name, validation_definitions=[definition], actions=[], result_format=result_format(name)))
 
 
 def _prune_results(results: Path, keep_days: int) -> int:
     """Delete stored results older than `keep_days` (their pages go with the next index build).
     Keys are suite/run_name/run_time/batch: the run time is the third part from the end."""
-    cutoff = (datetime.now(timezone.utc) - timedelta(days=keep_days)).strftime("%Y%m%dT%H%M%S")
+    cutoff = (datetime.now(UTC) - timedelta(days=keep_days)).strftime("%Y%m%dT%H%M%S")
     removed = 0
     for path in results.rglob("*.json"):
         if path.parent.name[:15] < cutoff:
@@ -159,9 +170,10 @@ def _prune_results(results: Path, keep_days: int) -> int:
 
 def build_data_docs() -> str | None:
     """Render the pages of every stored validation result that has none yet (whichever process
-    validated it), of the suites that changed, and the index; prune results older than
-    DATA_DOCS_KEEP_DAYS. Call once at the end of a run. Returns the index page, or None when Data
-    Docs are off or nothing changed (then Great Expectations is not even imported)."""
+    validated it), of the suites that changed, and the index, all pointed at the vendored styles and
+    scripts; prune results older than DATA_DOCS_KEEP_DAYS. Call once at the end of a run. Returns the
+    index page, or None when Data Docs are off or nothing changed (then Great Expectations is not even
+    imported)."""
     docs = data_docs_dir()
     if not docs:
         return None
@@ -173,7 +185,9 @@ def build_data_docs() -> str | None:
     changed_suites = [name for name in suites if not (site / "expectations" / f"{name}.html").exists()
                       or (site / "expectations" / f"{name}.html").stat().st_mtime
                       < (EXPECTATIONS_DIR / f"{name}.json").stat().st_mtime]
-    if not new_results and not pruned and not changed_suites:
+    # A site without the vendored files was rendered before them: all its pages are rewritten.
+    vendored = (site / data_docs.SITE_VENDOR).exists()
+    if not new_results and not pruned and not changed_suites and vendored:
         return None
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
@@ -184,9 +198,11 @@ def build_data_docs() -> str | None:
         _suite(name)  # the index drops the pages of suites the context does not know
     keys = [ValidationResultIdentifier.from_tuple(key.parts) for key in new_results]
     keys += [ExpectationSuiteIdentifier(name=name) for name in changed_suites]
-    # No identifiers would mean "every page": after a prune alone, re-render one suite's page.
+    # No identifiers would mean "every page": after a prune (or the vendoring) alone, re-render one suite's page.
     keys = keys or [ExpectationSuiteIdentifier(name=suites[0])]
+    since = time.time() - 1 if vendored else 0.0
     urls = _context().build_data_docs(site_names=[DOCS_SITE], resource_identifiers=keys)
+    data_docs.localize(site, (page for page in site.rglob("*.html") if page.stat().st_mtime >= since))
     log.info("Data Docs: %d new validation pages, %d old results pruned: %s", len(new_results), pruned,
              urls[DOCS_SITE])
     return urls[DOCS_SITE]
@@ -201,8 +217,9 @@ def _label(config) -> str:
 
 def validate(frame: pd.DataFrame, suite_name: str, parameters: dict | None = None,
              run_name: str | None = None) -> Outcome:
-    """Validate `frame` (which must carry a unique `_row` column) against the named suite;
-    `run_name` (e.g. "2022-01-05 onestop dossier batch 123") names the run in the Data Docs."""
+    """Validate `frame` (which must carry a unique `_row` column, and the record key of the suite's
+    feed) against the named suite; `run_name` (e.g. "2022-01-05_onestop_dossier_batch-123") names the
+    run in the Data Docs."""
     if frame.empty:
         return Outcome(suite_name, frame, frame.assign(failed_expectations=pd.Series(dtype="string")))
     from great_expectations.core.run_identifier import RunIdentifier

@@ -1,6 +1,9 @@
 """Great Expectations validation (etl/validate.py): the row-level split of a batch, and Data Docs
-rendered once per run from the stored results of every batch (this process's and earlier ones')."""
+rendered once per run from the stored results of every batch (this process's and earlier ones'),
+naming failing rows by their record's key, and rendering offline (etl/data_docs)."""
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -9,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import validate
-from tests.fixtures.environment import ROOT
+from etl import data_docs, validate
+from tests.fixtures.environment import IN_CI, ROOT
 from tests.fixtures.validation import BAD, GOOD, PARAMETERS, dossier_frame
 
 
@@ -25,7 +28,8 @@ def test_bad_rows_are_split_off_with_what_they_failed(docs):
     frame = dossier_frame(GOOD + BAD)
     outcome = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test bad rows {uuid.uuid4().hex}")
     assert sorted(outcome.valid["dossier_code"]) == sorted(r["MaHoSo"] for r in GOOD)
-    reasons = dict(zip(outcome.rejected["dossier_code"].fillna("?"), outcome.rejected["failed_expectations"]))
+    rejected = outcome.rejected
+    reasons = dict(zip(rejected["dossier_code"].fillna("?"), rejected["failed_expectations"], strict=True))
     assert reasons == {
         "bad-agency": "expect_column_values_to_be_in_set(agency_code)",
         "bad-due": "expect_column_pair_values_a_to_be_greater_than_b(due_at,received_at)",
@@ -91,3 +95,83 @@ def test_results_older_than_the_retention_are_pruned_with_their_pages(docs, monk
     assert not results.exists()
     assert not _page(run)
     assert run.replace(" ", "%20") not in (docs / "index.html").read_text()
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if IN_CI:
+        pytest.fail("CI=true and chromium is missing: .ci/run installs it (apt-get install -y chromium)")
+    pytest.skip("chromium not installed (apt-get install -y chromium); with CI=true this fails instead")
+
+
+def _render_offline(browser: str, page: Path, profile: Path) -> str:
+    """The page's DOM after its scripts ran, with every host name unresolvable (no network at all)."""
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "CONSOLE" not in done.stderr, done.stderr[-2000:]  # e.g. "Uncaught ReferenceError: $ is not defined"
+    return done.stdout
+
+
+def test_data_docs_render_offline_and_name_failing_rows_by_their_key(docs, tmp_path):
+    batch = uuid.uuid4().int % 10**9
+    run = f"2022-01-05_onestop_dossier_batch-{batch}"  # as etl/load.py names a batch's run
+    outcome = validate.validate(dossier_frame(GOOD + BAD), "dossier", PARAMETERS, run_name=run)
+    assert len(outcome.rejected) == 4 and len(outcome.valid) == len(GOOD)
+    validate.build_data_docs()
+
+    # The stored result lists a failing row by the record's key (etl/feeds.py) as well as by _row.
+    (stored,) = (docs / "results" / "dossier" / run).rglob("*.json")
+    listed = {r["expectation_config"]["type"]: r["result"]["unexpected_index_list"]
+              for r in json.loads(stored.read_text())["results"] if not r["success"]}
+    assert listed["expect_column_values_to_be_in_set"] == [
+        {"dossier_code": "bad-agency", "_row": 5, "agency_code": "XX.UNKNOWN"}]
+    assert [(r["dossier_code"], r["_row"]) for r in listed["expect_column_values_to_not_be_null"]] == [(None, 8)]
+    (page,) = _page(run)
+    assert "bad-agency" in page.read_text() and "bad-due" in page.read_text()
+
+    # No page loads anything from the network; everything it loads is in the site.
+    pages = list(docs.rglob("*.html"))
+    assert len(pages) >= 2 + len(list(validate.EXPECTATIONS_DIR.glob("*.json")))
+    for html_page in pages:
+        html = html_page.read_text(encoding="utf-8")
+        tags = re.findall(r"<(?:script|link|img)\b[^>]*>", html)
+        loaded = [m for tag in tags for m in re.findall(r'\b(?:src|href)="([^"]*)"', tag)]
+        loaded += re.findall(r"url\(['\"]?([^'\")]+)", html)
+        assert not [url for url in loaded if re.match(r"(https?:)?//", url)], html_page
+        missing = [url for url in loaded if not url.startswith("data:")
+                   and not (html_page.parent / url.split("?")[0]).resolve().is_file()]
+        assert not missing, (html_page, missing)
+    vendored = docs / data_docs.SITE_VENDOR
+    assert {p.relative_to(vendored) for p in vendored.rglob("*") if p.is_file()} >= \
+        {Path(f) for f in data_docs.VENDORED.values()}
+    for package in data_docs.VENDOR_DIR.iterdir():  # each vendored package keeps its licence
+        assert any(f.name.startswith("LICENSE") for f in (vendored / package.name).iterdir()), package.name
+
+    # In a browser without network, the scripts ran (bootstrap-table built the tables) and the index
+    # names the run readably.
+    browser = _chromium()
+    index = _render_offline(browser, docs / "index.html", tmp_path / "profile")
+    assert 'class="bootstrap-table' in index
+    assert f"2022-01-05 onestop dossier batch-{batch}" in index
+    shown = _render_offline(browser, page, tmp_path / "profile")
+    assert 'class="bootstrap-table' in shown and "bad-agency" in shown
+
+
+def test_a_site_rendered_before_the_vendored_files_is_rewritten_whole(docs):
+    run = f"old {uuid.uuid4().hex[:8]}"
+    validate.validate(dossier_frame(GOOD), "dossier", PARAMETERS, run_name=run)
+    validate.build_data_docs()
+    cdn = next(iter(data_docs.VENDORED))
+    (old,) = _page(run)  # as an earlier version left it, a day ago
+    old.write_text(old.read_text().replace("../../../../static/vendor/" + data_docs.VENDORED[cdn], cdn))
+    assert cdn in old.read_text()
+    os.utime(old, (old.stat().st_mtime - 86400,) * 2)
+    shutil.rmtree(docs / data_docs.SITE_VENDOR)
+    assert validate.build_data_docs(), "nothing new, but the site has no vendored files yet"
+    assert cdn not in old.read_text() and (docs / data_docs.SITE_VENDOR / data_docs.VENDORED[cdn]).is_file()
