@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import feeds, pipeline  # noqa: E402
-from etl.timeutil import Window  # noqa: E402
-from mocks.testing import run_simulator  # noqa: E402
+from etl import feeds, pipeline
+from etl.timeutil import Window
+from mocks.testing import run_simulator
 
 
 def peak_mib() -> float:

@@ -32,8 +32,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import indicators, load, targets, transform  # noqa: E402
-from etl.warehouse import Warehouse  # noqa: E402
+from etl import indicators, load, targets, transform
+from etl.warehouse import Warehouse
 
 YEAR = 2022
 DAY = np.timedelta64(1, "D")
@@ -67,12 +67,12 @@ def offer_arrays(profile, d: date) -> pd.DataFrame:
     total = cum[-1]
     rows = []
     prev = 0.0
-    for a, c in zip(agencies, cum):
+    for a, c in zip(agencies, cum, strict=False):
         share = (c - prev) / total
         prev = c
         configs, pc = offers[a.code]
         last = 0.0
-        for cfg, p in zip(configs, pc):
+        for cfg, p in zip(configs, pc, strict=False):
             proc = profile.proc_by_code[cfg.procedure]
             rows.append({
                 "agency_code": a.code, "procedure_code": cfg.procedure, "weight": share * (p - last) / pc[-1],

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import load, transform  # noqa: E402
-from etl.warehouse import Warehouse, _to_csv  # noqa: E402
+from etl import load, transform
+from etl.warehouse import Warehouse, _to_csv
 
 
 def synthetic_versions(n: int, seed: int = 1) -> pd.DataFrame:
@@ -143,7 +143,7 @@ def main() -> None:
         print(f"{name:24s} min {min(bare):6.1f} s  median {statistics.median(bare):6.1f} s  "
               f"{len(frame) / statistics.median(bare):10,.0f} rows/s")
     for name in ("bare COPY, same encoder", "bare COPY, pandas CSV"):
-        ratios = [b / o for b, o in zip(seconds[name], ours_s)]
+        ratios = [b / o for b, o in zip(seconds[name], ours_s, strict=False)]
         print(f"ours / {name}: min {min(ratios):.2f}  median {statistics.median(ratios):.2f} (throughput)")
     wh.dispose()
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl.sources.onestop import OneStopClient  # noqa: E402
-from etl.timeutil import Window  # noqa: E402
-from mocks.testing import run_simulator  # noqa: E402
+from etl.sources.onestop import OneStopClient
+from etl.timeutil import Window
+from mocks.testing import run_simulator
 
 
 def main() -> None:

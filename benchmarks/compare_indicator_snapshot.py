@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import config, indicators  # noqa: E402
-from etl.warehouse import Warehouse  # noqa: E402
+from etl import config, indicators
+from etl.warehouse import Warehouse
 
 KEY = ("snapshot_date", "period", "agency_code", "indicator_code")
 VALUES = ("numerator", "denominator", "value", "target", "meets_target")

@@ -25,10 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MID_LOAD = re.compile(r"etl\.load: batch \d+ onestop\.payment:")
 MID_PUBLISH = re.compile(r"etl\.indicators: snapshots ")
 BEFORE_EXTRACTION = re.compile(r"etl\.load: batch \d+ onestop\.dossier:")
-TABLES = {"core.dossier_history": "dossier_code, updated_at", "core.payment": "transaction_id",
-          "core.sync_receipt": "dossier_code, synced_at", "core.paygov_transaction": "transaction_id",
-          "core.postal_order": "item_code", "core.agency": "agency_code", "core.service_config": "agency_code",
-          "mart.indicator_snapshot": "snapshot_date", "ops.day_run": "run_day"}
+TABLES = ("core.dossier_history", "core.payment", "core.sync_receipt", "core.paygov_transaction",
+          "core.postal_order", "core.agency", "core.service_config", "mart.indicator_snapshot", "ops.day_run")
 
 
 def backfill_cmd(url: str) -> list[str]:
@@ -56,7 +54,7 @@ def state(url: str) -> dict[str, list[tuple]]:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     out = {}
     with engine.connect() as conn:
-        for table, order in TABLES.items():
+        for table in TABLES:
             columns = [c for c in conn.exec_driver_sql(f"SELECT * FROM {table} WHERE 1 = 0").keys()
                        if c not in ("batch_id", "finished_at", "message")]
             out[table] = [tuple(r) for r in conn.exec_driver_sql(

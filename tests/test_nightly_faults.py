@@ -41,7 +41,8 @@ def runs(etl_cli, pg_database, tmp_path_factory):
     few bad records on DuckDB."""
     plans = {"clean": (f"duckdb:///{tmp_path_factory.mktemp('clean') / 'w.duckdb'}", []),
              "faulty": (pg_database(), TRANSPORT_FAULTS),
-             "bad": (f"duckdb:///{tmp_path_factory.mktemp('bad') / 'w.duckdb'}", [*TRANSPORT_FAULTS, "bad_records=0.01"])}
+             "bad": (f"duckdb:///{tmp_path_factory.mktemp('bad') / 'w.duckdb'}",
+                     [*TRANSPORT_FAULTS, "bad_records=0.01"])}
     with contextlib.ExitStack() as stack, ThreadPoolExecutor(len(plans)) as pool:
         futures = {name: pool.submit(
             etl_cli, "--warehouse-url", url, "backfill", "--start", str(START), "--end", str(END),
@@ -177,7 +178,8 @@ def test_bad_records_explain_every_difference(clean, faulty_bad):
     footprints = []
     for _, payload, _ in quarantined:
         code = _dossier_code(payload, by_record)
-        agencies = {a for a, _ in versions.get(code, [])} | {payload[f] for f in ("DonViXuLy", "maDonVi") if payload.get(f)}
+        agencies = {a for a, _ in versions.get(code, [])}
+        agencies |= {payload[f] for f in ("DonViXuLy", "maDonVi") if payload.get(f)}
         dates = _dates(payload) | {d for _, ds in versions.get(code, []) for d in ds}
         chain = set()
         for agency in agencies:
