@@ -1,6 +1,6 @@
 """Great Expectations Data Docs that render offline.
 
-GX 1.x's page templates load their styles and scripts from five CDNs and the logo from S3, so a page
+GX 1.x's page templates load their styles and scripts from six CDNs and the logo from S3, so a page
 opened without the Internet (or served on a network that cannot reach them) renders unstyled, with
 an empty index table. The exact files the templates name are vendored under vendor/ (from npm, with
 their licences; README.md beside this file says how to refresh them), copied into the site's
