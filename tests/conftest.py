@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.fixtures.environment import PG_ADMIN_URL, ROOT, create_database, drop_database, require_postgres
+from tests.fixtures.environment import IN_CI, PG_ADMIN_URL, ROOT, create_database, drop_database, require_postgres
 
 # Airflow reads its configuration at import: isolate it before any test imports airflow.
 _AIRFLOW_HOME = ROOT / "var" / "test-airflow-home"
@@ -109,6 +109,19 @@ def _run_etl(*args: str, base_url: str | None = None, env: dict | None = None, c
         raise AssertionError(f"python -m etl {' '.join(args)} exited {result.returncode}:\n"
                              f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium, for pages rendered as a person would see them (.ci/run installs it)."""
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if IN_CI:
+        pytest.fail("CI=true and chromium is missing: .ci/run installs it (apt-get install -y chromium)")
+    pytest.skip("chromium not installed (apt-get install -y chromium); with CI=true this fails instead")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ read-only copy of mart that BI tools open while the pipeline holds the warehouse
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -18,7 +17,7 @@ from etl import config, indicators
 from etl.pipeline import Resources
 from etl.reports import bi, report_paths, workbook, write_reports, write_reports_for
 from tests.fixtures.all_indicators import DEPT, DIST, ROOT as ROOT_AGENCY, load_fixture
-from tests.fixtures.environment import IN_CI, ROOT
+from tests.fixtures.environment import ROOT
 
 START, END = date(2022, 4, 25), date(2022, 5, 16)
 DECISION_ORDER = [
@@ -175,17 +174,8 @@ def test_report_command_writes_both_files(published, tmp_path, capsys):
     assert "no snapshot for 2022-04-01" in capsys.readouterr().err
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if IN_CI:
-        pytest.fail("CI=true and chromium is missing: .ci/run installs it (apt-get install -y chromium)")
-    pytest.skip("chromium not installed (apt-get install -y chromium); with CI=true this fails instead")
-
-
-def test_dashboard_renders_offline_in_chromium(published, tmp_path):
-    browser = _chromium()
+def test_dashboard_renders_offline_in_chromium(published, tmp_path, chromium):
+    browser = chromium
     [path] = write_reports(published, END, "lao_cai", tmp_path, formats=("html",))
     html = path.read_text(encoding="utf-8")
     # self-contained: no script, no external resource of any kind

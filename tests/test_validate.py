@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from etl import data_docs, validate
-from tests.fixtures.environment import IN_CI, ROOT
+from tests.fixtures.environment import ROOT
 from tests.fixtures.validation import BAD, GOOD, PARAMETERS, dossier_frame
 
 
@@ -97,15 +97,6 @@ def test_results_older_than_the_retention_are_pruned_with_their_pages(docs, monk
     assert run.replace(" ", "%20") not in (docs / "index.html").read_text()
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if IN_CI:
-        pytest.fail("CI=true and chromium is missing: .ci/run installs it (apt-get install -y chromium)")
-    pytest.skip("chromium not installed (apt-get install -y chromium); with CI=true this fails instead")
-
-
 def _render_offline(browser: str, page: Path, profile: Path) -> str:
     """The page's DOM after its scripts ran, with every host name unresolvable (no network at all)."""
     done = subprocess.run(
@@ -118,7 +109,7 @@ def _render_offline(browser: str, page: Path, profile: Path) -> str:
     return done.stdout
 
 
-def test_data_docs_render_offline_and_name_failing_rows_by_their_key(docs, tmp_path):
+def test_data_docs_render_offline_and_name_failing_rows_by_their_key(docs, tmp_path, chromium):
     batch = uuid.uuid4().int % 10**9
     run = f"2022-01-05_onestop_dossier_batch-{batch}"  # as etl/load.py names a batch's run
     outcome = validate.validate(dossier_frame(GOOD + BAD), "dossier", PARAMETERS, run_name=run)
@@ -155,7 +146,7 @@ def test_data_docs_render_offline_and_name_failing_rows_by_their_key(docs, tmp_p
 
     # In a browser without network, the scripts ran (bootstrap-table built the tables) and the index
     # names the run readably.
-    browser = _chromium()
+    browser = chromium
     index = _render_offline(browser, docs / "index.html", tmp_path / "profile")
     assert 'class="bootstrap-table' in index
     assert f"2022-01-05 onestop dossier batch-{batch}" in index
