@@ -96,25 +96,32 @@ def line_chart(points: list[tuple[date, float | None]], target, day: date, width
     return "".join(parts)
 
 
-def bar_chart(rows: pd.DataFrame, width: int = 460) -> str:
-    """Ranked agencies: a bar per value, a tick at its target, green when met, red when not."""
-    name_w, bar_w, row_h = 190, width - 190 - 60, 18
-    height = row_h * len(rows) + 6
-    parts = [f'<svg class="chart ranking" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img">']
-    for i, r in enumerate(rows.itertuples(index=False)):
+def _bars(kind: str, bars: list[tuple], width: int, label_w: int, rect_class: str = "") -> str:
+    """Horizontal bars, one per (rank, name, share 0-1, colour, tooltip, label, target share or None)."""
+    name_w, row_h = 190, 18
+    bar_w, height = width - name_w - label_w, row_h * len(bars) + 6
+    parts = [f'<svg class="chart {kind}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">']
+    for i, (rank, name, share, colour, tooltip, label, target) in enumerate(bars):
         y0 = 3 + i * row_h
-        colour = GOOD if bool(r.meets_target) else BAD
         parts.append(f'<text x="{name_w - 4}" y="{y0 + 12}" font-size="11" text-anchor="end">'
-                     f'{int(r.rank_in_peers)}. {escape(r.agency_name[:30])}</text>'
-                     f'<rect x="{name_w}" y="{y0 + 2}" width="{bar_w * min(r.value, 1):.1f}" height="{row_h - 6}" '
-                     f'fill="{colour}"><title>{escape(r.agency_name)}: {_pct(r.value)} / chỉ tiêu {_pct(r.target)} '
-                     f'({int(r.numerator)}/{int(r.denominator)})</title></rect>'
-                     f'<line x1="{name_w + bar_w * min(r.target, 1):.1f}" x2="{name_w + bar_w * min(r.target, 1):.1f}" '
-                     f'y1="{y0}" y2="{y0 + row_h - 2}" stroke="#000" stroke-width="2"/>'
-                     f'<text x="{name_w + bar_w + 4}" y="{y0 + 12}" font-size="11">{_pct(r.value)}</text>')
+                     f'{int(rank)}. {escape(name[:30])}</text>'
+                     f'<rect{rect_class} x="{name_w}" y="{y0 + 2}" width="{bar_w * min(share, 1):.1f}" '
+                     f'height="{row_h - 6}" fill="{colour}"><title>{escape(name)}: {tooltip}</title></rect>')
+        if target is not None:
+            tick = name_w + bar_w * min(target, 1)
+            parts.append(f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="{y0}" y2="{y0 + row_h - 2}" '
+                         f'stroke="#000" stroke-width="2"/>')
+        parts.append(f'<text x="{name_w + bar_w + 4}" y="{y0 + 12}" font-size="11">{label}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def bar_chart(rows: pd.DataFrame, width: int = 460) -> str:
+    """Ranked agencies: a bar per value, a tick at its target, green when met, red when not."""
+    return _bars("ranking", [
+        (r.rank_in_peers, r.agency_name, r.value, GOOD if bool(r.meets_target) else BAD,
+         f"{_pct(r.value)} / chỉ tiêu {_pct(r.target)} ({int(r.numerator)}/{int(r.denominator)})", _pct(r.value),
+         r.target) for r in rows.itertuples(index=False)], width, label_w=60)
 
 
 def heat_map(data: ReportData, figures: pd.DataFrame) -> str:
@@ -230,20 +237,9 @@ def _drill_section(data: ReportData, figures: pd.DataFrame) -> str:
 
 def score_chart(rows: pd.DataFrame, width: int = 460) -> str:
     """Peers' 0-100 scores, best first, a bar each on a 0-100 scale."""
-    name_w, bar_w, row_h = 190, width - 190 - 50, 18
-    height = row_h * len(rows) + 6
-    parts = [f'<svg class="chart score" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img">']
-    for i, r in enumerate(rows.itertuples(index=False)):
-        y0 = 3 + i * row_h
-        parts.append(f'<text x="{name_w - 4}" y="{y0 + 12}" font-size="11" text-anchor="end">'
-                     f'{int(r.rank)}. {escape(r.agency_name[:30])}</text>'
-                     f'<rect class="bar" x="{name_w}" y="{y0 + 2}" width="{bar_w * min(r.score, 100) / 100:.1f}" '
-                     f'height="{row_h - 6}" fill="#0b4f8a"><title>{escape(r.agency_name)}: {r.score:.2f} điểm '
-                     f'({r.points:g}/{r.points_max:g})</title></rect>'
-                     f'<text x="{name_w + bar_w + 4}" y="{y0 + 12}" font-size="11">{r.score:.1f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return _bars("score", [
+        (r.rank, r.agency_name, r.score / 100, "#0b4f8a", f"{r.score:.2f} điểm ({r.points:g}/{r.points_max:g})",
+         f"{r.score:.1f}", None) for r in rows.itertuples(index=False)], width, label_w=50, rect_class=' class="bar"')
 
 
 def _score_section(data: ReportData) -> str:
