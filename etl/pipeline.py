@@ -157,7 +157,7 @@ def check_quality_gates(res: Resources, day: date) -> None:
     problems = []
     with res.warehouse.begin() as conn:
         for entity in daily_entities():
-            problems += _gate(conn, entity, day, end)
+            problems += _gate(res.warehouse, conn, entity, day, end)
     if problems:
         message = f"indicators for {day} not published: " + " | ".join(problems)
         with res.warehouse.begin() as conn:
@@ -165,12 +165,10 @@ def check_quality_gates(res: Resources, day: date) -> None:
         raise QualityGateFailed(message)
 
 
-def _gate(conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
+def _gate(wh: Warehouse, conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
     name = f"{entity.source} {entity.name}"
-    row = conn.execute(sa.text(
-        "SELECT batch_id, status, extracted, quarantined, day_records, message FROM ops.batch "
-        "WHERE source = :s AND entity = :e AND window_end = :end ORDER BY batch_id DESC LIMIT 1"),
-        {"s": entity.source, "e": entity.name, "end": end}).first()
+    found = wh.query(conn, "ops/gate_batch.sql", {"s": entity.source, "e": entity.name, "end": end})
+    row = found[0] if found else None
     if row is None:
         return [f"no {name} batch ends at {end}: run its load step first"]
     if row.status != "succeeded":
@@ -184,7 +182,7 @@ def _gate(conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
             f"{name} batch {row.batch_id}: {row.quarantined} of {row.extracted} records quarantined "
             f"({share:.1%} > QUARANTINE_MAX_SHARE {limit:.1%}); see ops.quarantine WHERE batch_id = "
             f"{row.batch_id} and ops.validation_result")
-    baseline, basis, same_weekday = _volume_baseline(conn, entity, day)
+    baseline, basis, same_weekday = _volume_baseline(wh, conn, entity, day)
     if baseline is not None and baseline >= s.volume_min_baseline:
         low, high = s.volume_min_ratio, s.volume_max_ratio
         count = row.day_records or 0
@@ -200,17 +198,13 @@ def _gate(conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
     return problems
 
 
-def _volume_baseline(conn, entity: load.Entity, day: date) -> tuple[float | None, str, bool]:
+def _volume_baseline(wh: Warehouse, conn, entity: load.Entity, day: date) -> tuple[float | None, str, bool]:
     """The usual number of records stamped on such a day: the median of the same weekday over the last
     four weeks (at least two known), else of the last 14 days (at least seven known; weekends mixed in,
     so then only silence on a weekday and spikes are judged). The last item says which."""
-    counts = dict(conn.execute(sa.text(
-        "SELECT window_end, day_records FROM ops.batch b WHERE source = :s AND entity = :e "
-        "AND status = 'succeeded' AND day_records IS NOT NULL AND window_end >= :lo AND window_end < :hi "
-        "AND batch_id = (SELECT max(batch_id) FROM ops.batch x WHERE x.source = b.source "
-        "AND x.entity = b.entity AND x.window_end = b.window_end AND x.status = 'succeeded')"),
-        {"s": entity.source, "e": entity.name, "lo": Window.for_day(day - timedelta(days=28)).end,
-         "hi": Window.for_day(day).end}).all())
+    counts = dict(wh.query(conn, "ops/volume_history.sql", {
+        "s": entity.source, "e": entity.name, "lo": Window.for_day(day - timedelta(days=28)).end,
+        "hi": Window.for_day(day).end}))
     same = [counts[k] for k in (Window.for_day(day - timedelta(days=7 * w)).end for w in range(1, 5)) if k in counts]
     if len(same) >= 2:
         return statistics.median(same), f"the last {len(same)} {day:%A}s", True
@@ -221,25 +215,17 @@ def _volume_baseline(conn, entity: load.Entity, day: date) -> tuple[float | None
 
 
 # -- publication ---------------------------------------------------------------------------
-def restatement_ranges(conn, day: date) -> list[tuple[date, date]]:
+def restatement_ranges(wh: Warehouse, conn, day: date) -> list[tuple[date, date]]:
     """The snapshot dates a run for `day` (re)publishes: from the earliest date its loads changed (at least
     EXTRACT_LOOKBACK_DAYS back, never before the first date ever published) to `day` or the latest date
     already published, less the days whose own gate failed (they wait for a re-run or a manual publish)."""
-    end = Window.for_day(day).end
-    names = [e.name for e in daily_entities()]
-    changed = conn.execute(sa.text(
-        "SELECT min(changed_from) FROM ops.batch WHERE window_end = :end AND status = 'succeeded' "
-        "AND entity IN :names").bindparams(sa.bindparam("names", expanding=True)),
-        {"end": end, "names": names}).scalar()
-    first, last = conn.execute(sa.text("SELECT min(snapshot_date), max(snapshot_date) FROM ops.publication")).one()
+    [(changed, first, last)] = wh.query(conn, "ops/restatement.sql", {"end": Window.for_day(day).end})
     start = day - timedelta(days=config.settings().extract_lookback_days)
     if changed is not None:
         start = min(start, changed.date())
     start = max(start, first) if first is not None else day
     stop = max(day, last) if last is not None else day
-    held = {r[0] for r in conn.execute(sa.text(
-        "SELECT run_day FROM ops.day_run WHERE status = 'gate_failed' AND run_day >= :a AND run_day <= :b "
-        "AND run_day <> :day"), {"a": start, "b": stop, "day": day})}
+    held = {r[0] for r in wh.query(conn, "ops/held_days.sql", {"a": start, "b": stop, "day": day})}
     ranges: list[tuple[date, date]] = []
     for d in days(start, stop):
         if d in held:
@@ -268,7 +254,7 @@ def publish_range(res: Resources, ranges: list[tuple[date, date]], run_day: date
 def publish_indicators(res: Resources, day: date) -> int:
     """The day's snapshot, and the restatement of every earlier date its loads changed."""
     with res.warehouse.begin() as conn:
-        ranges = restatement_ranges(conn, day)
+        ranges = restatement_ranges(res.warehouse, conn, day)
     rows = publish_range(res, ranges, day)
     with res.warehouse.begin() as conn:
         record_day(res.warehouse, conn, day, "published", ranges[0][0], ranges[-1][1])

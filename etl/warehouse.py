@@ -216,8 +216,12 @@ class Warehouse:
     def run_script(self, conn: Connection, relpath: str, params: dict | None = None) -> None:
         """Run every statement of a SQL file with the same bound parameters."""
         for stmt in split_statements(sql_file(relpath)):
-            names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
-            conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
+            _execute(conn, stmt, params)
+
+    def query(self, conn: Connection, relpath: str, params: dict | None = None) -> list:
+        """The rows of a SQL file holding one query."""
+        [stmt] = split_statements(sql_file(relpath))
+        return _execute(conn, stmt, params).all()
 
     def analyze(self, conn: Connection, *tables: str) -> None:
         """Statistics for tables just filled. PostgreSQL plans temporary tables without them (autovacuum
@@ -236,6 +240,12 @@ def _to_csv(frame: pd.DataFrame, path: Path) -> None:
     with duckdb.connect() as db:
         db.register("frame", frame)
         db.execute(f"COPY frame TO '{path}' (FORMAT csv, HEADER false, NULL '\\N')")
+
+
+def _execute(conn: Connection, stmt: str, params: dict | None):
+    """A statement with the parameters it names (a file's statements share one parameter set)."""
+    names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
+    return conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
 
 
 class WarehouseConfigError(ValueError):
