@@ -1,0 +1,106 @@
+"""core.dossier_history does not depend on how a batch is cut into chunks: the versions of new dossiers
+go straight into the history with their valid_to computed chunk by chunk, the others through staging
+and the merge. The same versions in one chunk, in many small chunks, out of order, across batches and
+loaded twice give the same history (valid_to included), on DuckDB and PostgreSQL."""
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+import pytest
+
+from etl import load
+from tests.fixtures.small_province import COMM, DEPT, DIST, load_fixture, version
+
+RECORDS = [
+    # a1: three versions, each valid until the next
+    version("a1", DEPT, "20220310100000", status=2, received="20220310100000"),
+    version("a1", DEPT, "20220311100000", status=4, received="20220310100000", due="20220320170000"),
+    version("a1", DEPT, "20220312100000", status=9, received="20220310100000", due="20220320170000",
+            finished="20220312100000"),
+    # a2, a4..a7: one version each
+    version("a2", COMM, "20220301080000", status=4, received="20220301080000"),
+    *(version(f"a{i}", DIST, f"202203{i:02d}080000", status=4, received=f"202203{i:02d}080000") for i in range(4, 8)),
+    # a3: two versions
+    version("a3", COMM, "20220305080000", status=2, received="20220305080000"),
+    version("a3", COMM, "20220306080000", status=5, received="20220305080000", supplements=1),
+    # a8: four versions
+    *(version("a8", DIST, f"2022030{d}120000", status=s, received="20220301120000") for d, s in
+      ((1, 2), (2, 4), (3, 5), (4, 9))),
+]
+
+
+# a3's first version sent again with a higher status. Within one chunk validation quarantines both
+# copies (a duplicate key); in different chunks of a batch the copy with the higher status wins.
+RESENT = version("a3", COMM, "20220305080000", status=4, received="20220305080000", due="20220310170000")
+
+
+def _time(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y%m%d%H%M%S")
+
+
+def expected_history(records=RECORDS) -> list[tuple]:
+    """(dossier_code, updated_at, valid_to, status) worked out from the records: the highest status of a
+    version, each version valid until the next one of its dossier."""
+    status: dict[tuple[str, datetime], int] = {}
+    for r in records:
+        key = (r["MaHoSo"], _time(r["NgayCapNhat"]))
+        status[key] = max(status.get(key, 0), r["TrangThaiHoSo"])
+    keys = sorted(status)
+    return [(code, at, keys[i + 1][1] if i + 1 < len(keys) and keys[i + 1][0] == code else None, status[code, at])
+            for i, (code, at) in enumerate(keys)]
+
+
+def history(wh) -> list[tuple]:
+    with wh.begin() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM staging.dossier").scalar() == 0
+        return [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT dossier_code, updated_at, valid_to, status FROM core.dossier_history ORDER BY 1, 2")]
+
+
+def load_dossiers(wh, pages) -> load.BatchResult:
+    batch = load.open_batch(wh, "onestop", "dossier", None, None)
+    with wh.begin() as conn:
+        return load.load_batch(wh, conn, load.entity("dossier", b"k"), pages, batch)
+
+
+def one_page_each(records):
+    return [[r] for r in records]
+
+
+def test_one_chunk(warehouse):
+    batch = load_fixture(warehouse, [RECORDS])
+    assert batch.loaded == len(expected_history())
+    assert history(warehouse) == expected_history()
+
+
+@pytest.mark.parametrize("order", ["as sent", "reversed", "shuffled"])
+def test_small_chunks_in_any_order(warehouse, monkeypatch, order):
+    records = {"as sent": RECORDS, "reversed": RECORDS[::-1],
+               "shuffled": random.Random(3).sample(RECORDS, len(RECORDS))}[order]
+    monkeypatch.setattr(load, "CHUNK_RECORDS", 3)
+    load_fixture(warehouse, one_page_each(records))
+    assert history(warehouse) == expected_history()
+
+
+def test_across_batches_and_reloaded(warehouse, monkeypatch):
+    monkeypatch.setattr(load, "CHUNK_RECORDS", 2)
+    # a first batch with every other version (not a3's: a version seen again later is left as it was)
+    load_fixture(warehouse, one_page_each([r for r in RECORDS if r["MaHoSo"] != "a3"][::2]))
+    partial = history(warehouse)
+    assert len(partial) < len(expected_history())
+    load_dossiers(warehouse, one_page_each(RECORDS[::-1]))
+    assert history(warehouse) == expected_history()
+    # everything again, in other chunks: nothing changes
+    monkeypatch.setattr(load, "CHUNK_RECORDS", 5)
+    load_dossiers(warehouse, one_page_each(RECORDS))
+    assert history(warehouse) == expected_history()
+
+
+@pytest.mark.parametrize("resent_first", [False, True])
+def test_a_version_resent_in_a_later_chunk_keeps_the_highest_status(warehouse, monkeypatch, resent_first):
+    monkeypatch.setattr(load, "CHUNK_RECORDS", 1)
+    records = [RESENT, *RECORDS] if resent_first else [*RECORDS, RESENT]
+    load_fixture(warehouse, one_page_each(records))
+    assert history(warehouse) == expected_history(records)
+    assert ("a3", _time("20220305080000"), _time("20220306080000"), 4) in history(warehouse)
