@@ -196,6 +196,11 @@ def phases(out: str, started_at: float) -> dict[str, float]:
     return marks
 
 
+def milestones(label: str, marks: list[dict]) -> str:
+    return f"{label}, seconds from process start to each log milestone (median): " + ", ".join(
+        f"{k} {statistics.median(m[k] for m in marks):.1f}" for k in marks[0] if all(k in m for m in marks)) + "."
+
+
 def day_seconds(out: str) -> list[tuple[str, int, str, float]]:
     """(day, dossiers, status text, seconds) of each `day n/N` progress line of `run` or `backfill`."""
     return [(d, int(n.replace(",", "")), what, float(s)) for d, n, what, s in DAY_LINE.findall(out)]
@@ -236,9 +241,7 @@ def empty_night(args) -> Outcome:
         f"empty-night ({day}, warehouse migrated and reference data loaded by the night before): run "
         f"{fmt(seconds['run'])}, process start (`python -m etl --help`) {fmt(seconds['process start'])}, "
         f"beyond process start {fmt(beyond)}; the pipeline's own `(x s)` for loads, gates and publication "
-        f"{fmt(inside)}.",
-        "empty-night, seconds from process start to each log milestone (median): " + ", ".join(
-            f"{k} {statistics.median(m[k] for m in marks):.1f}" for k in marks[0] if all(k in m for m in marks)) + "."]
+        f"{fmt(inside)}.", milestones("empty-night", marks)]
     result.raw = {"seconds": seconds, "inside": inside, "milestones": marks}
     return result
 
@@ -253,14 +256,16 @@ def night_60k(args) -> Outcome:
                             pipeline_env(base, duckdb_url(prepared), prepared))
         _, read = plain_read(base, "--date", str(day))  # warm the simulator's windows for both sides
         inside: list[float] = []
+        marks: list[dict] = []
 
         def ours(n: int) -> float:
             work = fresh_dir(home / "round", prepared)
-            seconds, _, out = timed([PY, "-m", "etl", "run", "--date", str(day)],
-                                    pipeline_env(base, duckdb_url(work), work))
+            seconds, started_at, out = timed([PY, "-m", "etl", "run", "--date", str(day)],
+                                             pipeline_env(base, duckdb_url(work), work))
             (line,) = day_seconds(out)
             assert line[2].startswith("published"), line
             inside.append(line[3])
+            marks.append(phases(out, started_at))
             return seconds
 
         seconds = interleave(args.runs, {"run": ours, "plain requests": lambda n: plain_read(base, "--date",
@@ -277,7 +282,8 @@ def night_60k(args) -> Outcome:
         f"PayGov {read['giaodich']:,}, postal {read['bcci']:,}); run {fmt(seconds['run'])} "
         f"(the pipeline's own `(x s)` {fmt(inside)}), plain requests {fmt(seconds['plain requests'])} "
         f"(both as whole processes).")
-    result.raw = {"seconds": seconds, "inside": inside, "records": read}
+    result.details.append(milestones("night-60k", marks))
+    result.raw = {"seconds": seconds, "inside": inside, "records": read, "milestones": marks}
     return result
 
 
