@@ -154,10 +154,24 @@ def totals(conn: Connection) -> dict[tuple[str, str, str], tuple[int, int]]:
             for r in _query(conn, "explain/totals.sql")}
 
 
+def listings(conn: Connection, day: date, period: str,
+             figures: list[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+    """(agency, indicator) -> the prepared items of that snapshot row of `period`, each a dict of the
+    columns of list_<kind>.sql: one query per kind for all the figures."""
+    kinds = indicator_kinds()
+    conn.execute(sa.text("DELETE FROM exp_wanted"))
+    conn.execute(sa.text("INSERT INTO exp_wanted (kind, indicator_code, ancestor_code) VALUES (:k, :i, :a)"),
+                 [{"k": kinds[indicator], "i": indicator, "a": agency} for agency, indicator in dict.fromkeys(figures)])
+    found: dict[tuple[str, str], list[dict]] = {(agency, indicator): [] for agency, indicator in figures}
+    for kind in sorted({kinds[indicator] for _agency, indicator in figures}):
+        for row in _query(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
+            found[(row.pop("ancestor_code"), row.pop("indicator_code"))].append(row)
+    return found
+
+
 def items(conn: Connection, day: date, indicator: str, agency: str, period: str) -> list[dict]:
     """The prepared items of one snapshot row, each a dict of the columns of list_<kind>.sql."""
-    return _query(conn, f"explain/list_{indicator_kinds()[indicator]}.sql",
-                  {"indicator_code": indicator, "agency": agency, "period": period, "range_end": day})
+    return listings(conn, day, period, [(agency, indicator)])[(agency, indicator)]
 
 
 @dataclass
@@ -208,27 +222,45 @@ class Drilldown:
 
 def explain(wh: Warehouse, day: date, period: str, agency: str, indicator: str, province: str) -> Drilldown:
     """The drill-down of one row of mart.indicator_snapshot, recomputed from the warehouse."""
+    return explain_many(wh, day, period, [(agency, indicator)], province)[0]
+
+
+def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]],
+                 province: str) -> list[Drilldown]:
+    """The drill-downs of several (agency, indicator) rows of one date and period, in that order,
+    from one preparation of the date (the dashboard's listings)."""
     kinds = indicator_kinds()
-    if indicator not in kinds:
-        raise ExplainError(f"--indicator {indicator!r} is not an indicator; use one of: {', '.join(sorted(kinds))}")
+    for _agency, indicator in figures:
+        if indicator not in kinds:
+            raise ExplainError(f"--indicator {indicator!r} is not an indicator; use one of: {', '.join(sorted(kinds))}")
+    if not figures:
+        return []
     with wh.begin() as conn:
-        head = conn.execute(sa.text(
-            "SELECT s.numerator, s.denominator, a.name AS agency_name, i.name_vi "
-            "FROM mart.indicator_snapshot s JOIN core.agency a ON a.agency_code = s.agency_code "
-            "JOIN mart.indicator i ON i.indicator_code = s.indicator_code "
-            "WHERE s.snapshot_date = :d AND s.period = :p AND s.agency_code = :a AND s.indicator_code = :i"),
-            {"d": day, "p": period, "a": agency, "i": indicator}).one_or_none()
-        if head is None:
-            raise ExplainError(
-                f"--date {day} --agency {agency}: no published figure in mart.indicator_snapshot; check the agency "
-                f"code (valid on that date) or publish the date first: python -m etl publish --start {day} --end {day}")
-        prepare(wh, conn, day, province, [indicator], agency, period)
-        rows = items(conn, day, indicator, agency, period)
-    return Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi, kinds[indicator], rows,
-                     (int(head.numerator), int(head.denominator)))
+        heads = []
+        for agency, indicator in figures:
+            head = conn.execute(sa.text(
+                "SELECT s.numerator, s.denominator, a.name AS agency_name, i.name_vi "
+                "FROM mart.indicator_snapshot s JOIN core.agency a ON a.agency_code = s.agency_code "
+                "JOIN mart.indicator i ON i.indicator_code = s.indicator_code "
+                "WHERE s.snapshot_date = :d AND s.period = :p AND s.agency_code = :a AND s.indicator_code = :i"),
+                {"d": day, "p": period, "a": agency, "i": indicator}).one_or_none()
+            if head is None:
+                raise ExplainError(
+                    f"--date {day} --agency {agency}: no published figure in mart.indicator_snapshot; check the "
+                    f"agency code (valid on that date) or publish the date first: "
+                    f"python -m etl publish --start {day} --end {day}")
+            heads.append(head)
+        agencies = {agency for agency, _i in figures}
+        prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
+                next(iter(agencies)) if len(agencies) == 1 else None, period)
+        found = listings(conn, day, period, figures)
+    return [Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi, kinds[indicator],
+                      found[(agency, indicator)], (int(head.numerator), int(head.denominator)))
+            for (agency, indicator), head in zip(figures, heads, strict=True)]
 
 
-def _cell(column: str, value, for_csv: bool) -> str:
+def cell_text(column: str, value, for_csv: bool) -> str:
+    """One value as the listings show it: codes with their Vietnamese label, dates day first on screen."""
     if value is None:
         return ""
     if column == "in_num":
@@ -253,13 +285,13 @@ def to_csv(drill: Drilldown) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(drill.headings())
     for row in drill.rows:
-        writer.writerow([_cell(c, row[c], True) for c in drill.columns()])
+        writer.writerow([cell_text(c, row[c], True) for c in drill.columns()])
     return out.getvalue()
 
 
 def to_table(drill: Drilldown) -> str:
     """The summary, then the listing as an aligned text table."""
-    cells = [[_cell(c, row[c], False) for c in drill.columns()] for row in drill.rows]
+    cells = [[cell_text(c, row[c], False) for c in drill.columns()] for row in drill.rows]
     heads = drill.headings()
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
     lines = drill.summary() + [""]

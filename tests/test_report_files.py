@@ -4,6 +4,7 @@ var/test-artifacts/); the nightly flow's reports (write_reports_for, the DAG's t
 read-only copy of mart that BI tools open while the pipeline holds the warehouse."""
 from __future__ import annotations
 
+import csv
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from etl import config, indicators
 from etl.pipeline import Resources
-from etl.reports import bi, report_paths, workbook, write_reports, write_reports_for
+from etl.reports import bi, drilldown, report_paths, workbook, write_reports, write_reports_for
 from tests.fixtures.all_indicators import DEPT, DIST, ROOT as ROOT_AGENCY, load_fixture
 from tests.fixtures.environment import ROOT
 
@@ -176,7 +177,8 @@ def test_report_command_writes_both_files(published, tmp_path, capsys):
 
 def test_dashboard_renders_offline_in_chromium(published, tmp_path, chromium):
     browser = chromium
-    [path] = write_reports(published, END, "lao_cai", tmp_path, formats=("html",))
+    path, folder = write_reports(published, END, "lao_cai", tmp_path, formats=("html",))
+    assert folder == report_paths(tmp_path, END, "ytd")["csv"]
     html = path.read_text(encoding="utf-8")
     # self-contained: no script, no external resource of any kind
     assert not re.search(r"https?://|<script|<link|src=|@import|url\(", html)
@@ -220,6 +222,42 @@ def test_dashboard_renders_offline_in_chromium(published, tmp_path, chromium):
     done = subprocess.run(flags + ["--window-size=1400,2000", f"--screenshot={shot}", path.as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and shot.stat().st_size > 20_000, done.stderr[-2000:]
+
+
+def test_the_dashboard_lists_the_dossiers_behind_the_figures_that_miss_their_target(published, tmp_path):
+    out = tmp_path / "reports"
+    html_path, folder = write_reports(published, END, "lao_cai", out, formats=("html",))
+    page = html_path.read_text(encoding="utf-8")
+    with published.begin() as conn:
+        snapshot = {(r[0], r[1]): (int(r[2]), int(r[3]), r[4]) for r in conn.exec_driver_sql(
+            f"SELECT agency_code, indicator_code, numerator, denominator, meets_target FROM mart.indicator_snapshot "
+            f"WHERE snapshot_date = '{END}' AND period = 'ytd' AND agency_code IN ('{DEPT}', '{DIST}')")}
+    missed = {k for k, (_n, d, met) in snapshot.items() if met is False and d > 0}
+    tables = re.findall(r"<table class='explain' data-agency='([^']+)' data-indicator='([^']+)' data-out='(\d+)'>"
+                        r"(.*?)</table>", page, re.DOTALL)
+    # the fixture has one department and one district: every figure of theirs that misses its target is listed
+    assert {(a, i) for a, i, _o, _t in tables} == missed and len(missed) >= 10
+    for agency, indicator, listed_out, table in tables:
+        numerator, denominator, _met = snapshot[(agency, indicator)]
+        assert int(listed_out) == denominator - numerator  # the items out of the numerator...
+        assert table.count("<tr class='item'>") == min(denominator - numerator, drilldown.ROWS_SHOWN)  # ...shown
+        # ...and the whole denominator in the CSV the page links to, adding up to the published figure
+        name = f"{indicator}__{agency}.csv"
+        assert f"href='{folder.name}/{name}'" in page
+        with (folder / name).open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == denominator, name
+        assert sum(r["Tính vào tử số (in numerator)"] == "có" for r in rows) == numerator, name
+    # Sở Ngoại vụ, online dossiers of full-online services 3/4: the one not filed online is a2 (no channel)
+    a2 = re.search(rf"data-agency='{DEPT}' data-indicator='online_dossier_full_online_rate'.*?</table>", page,
+                   re.DOTALL).group(0)
+    assert "<td class='name'>a2</td>" in a2 and "Mã hồ sơ (dossier)" in a2 and "<td class='name'>Sở Ngoại vụ</td>" in a2
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{i}__{a}.csv" for a, i in missed)
+    # the next run replaces the folder as a whole
+    (folder / "stale.csv").write_text("x")
+    write_reports(published, END, "lao_cai", out, formats=("html",))
+    assert not (folder / "stale.csv").exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted([html_path.name, folder.name])
 
 
 def _is_locked(path) -> str:
@@ -292,8 +330,8 @@ def test_the_nightly_reports_of_a_day_and_of_a_quarter_end(published, tmp_path, 
     assert quarter_end == [*report_paths(tmp_path / "reports", date(2022, 6, 30), "ytd").values(),
                            *report_paths(tmp_path / "reports", date(2022, 6, 30), "qtd").values()] + copy
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(
-        p.name for p in day[:2] + quarter_end[:4])  # nothing half-written left beside them
-    ws = openpyxl.load_workbook(quarter_end[2])[workbook.SHEET_SCORE]
+        p.name for p in day[:3] + quarter_end[:6])  # nothing half-written left beside them
+    ws = openpyxl.load_workbook(quarter_end[3])[workbook.SHEET_SCORE]
     assert "Từ ngày 01/04/2022 đến ngày 30/06/2022" in ws.cell(2, 1).value  # the quarter's scores
 
 

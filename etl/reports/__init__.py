@@ -23,7 +23,8 @@ FORMATS = ("xlsx", "html")
 
 def report_paths(out: Path, day: date, period: str) -> dict[str, Path]:
     suffix = "" if period == "ytd" else f"_{period}"
-    return {"xlsx": out / f"bao_cao_dvc_{day}{suffix}.xlsx", "html": out / f"dashboard_dvc_{day}{suffix}.html"}
+    return {"xlsx": out / f"bao_cao_dvc_{day}{suffix}.xlsx", "html": out / f"dashboard_dvc_{day}{suffix}.html",
+            "csv": out / f"drilldown_dvc_{day}{suffix}"}  # the dashboard's drill-down, a CSV per figure
 
 
 @contextlib.contextmanager
@@ -42,19 +43,22 @@ def replacing(path: Path) -> Iterator[Path]:
 
 def write_reports(wh: Warehouse, day: date, province: str, out: Path, period: str = "ytd",
                   formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Write the report date's workbook and/or dashboard under `out`; returns their paths."""
-    from etl.reports import dashboard, data, workbook
+    """Write the report date's workbook and/or dashboard under `out` (with the dashboard, the directory of
+    its drill-down CSVs); returns their paths."""
+    from etl.reports import dashboard, data, drilldown, workbook
 
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"report --format {','.join(sorted(unknown))}: use xlsx, html or both (xlsx,html)")
     content = data.load(wh, day, period, province)
+    content.drilldowns = drilldown.load(wh, content)
     paths = report_paths(out, day, period)
     written = []
     if "xlsx" in formats:
         written.append(workbook.write_workbook(content, paths["xlsx"]))
     if "html" in formats:
         written.append(dashboard.write_dashboard(content, paths["html"]))
+        written.append(drilldown.write_csvs(content.drilldowns, paths["csv"]))
     log.info("reports for %s (%s): %s", day, period, ", ".join(str(p) for p in written))
     return written
 

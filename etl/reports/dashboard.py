@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.reports import replacing
+from etl.reports import drilldown, replacing, report_paths
 from etl.reports.data import COMMUNES, GROUPS, PERIOD_LABEL, PERIOD_LABEL_EN, ReportData, period_text
 
 CSS = """
@@ -235,6 +235,53 @@ def _drill_section(data: ReportData, figures: pd.DataFrame) -> str:
             f"</span></h2><table>{head}{province}</table><p class='note'>{links}</p>" + "".join(districts))
 
 
+def _explain_table(drill) -> str:
+    """The figure's items out of the numerator (the late dossiers, the ones not filed online, the services
+    without an online dossier...), the first ROWS_SHOWN, with etl.explain's columns and labels."""
+    from etl.explain import cell_text
+
+    columns = [c for c in drill.columns() if c not in ("in_num", "counted_for")]
+    headings = dict(zip(drill.columns(), drill.headings(), strict=True))
+    out = [r for r in drill.rows if int(r["in_den"]) == 1 and int(r["in_num"]) == 0]
+    head = "<tr>" + "".join(f"<th class='name'>{escape(headings[c])}</th>" for c in columns) + "</tr>"
+    body = "".join("<tr class='item'>" + "".join(f"<td class='name'>{escape(cell_text(c, r[c], False))}</td>"
+                                                 for c in columns) + "</tr>" for r in out[:drilldown.ROWS_SHOWN])
+    more = (f"<p class='note'>… và {len(out) - drilldown.ROWS_SHOWN} mục khác trong tệp CSV.</p>"
+            if len(out) > drilldown.ROWS_SHOWN else "")
+    return (f"<table class='explain' data-agency='{escape(drill.agency)}' data-indicator='{drill.indicator}' "
+            f"data-out='{len(out)}'>{head}{body}</table>{more}")
+
+
+def _explain_section(data: ReportData) -> str:
+    figures = data.figures(data.period)
+    folder = report_paths(Path("."), data.day, data.period)["csv"].name
+    blocks = []
+    for ind in data.indicators.itertuples(index=False):
+        drills = [d for d in data.drilldowns if d.indicator == ind.indicator_code]
+        if not drills:
+            continue
+        parts = []
+        for d in drills:
+            fig = data.cell(data.period, d.agency, d.indicator)
+            unit = "dịch vụ" if d.kind == "service" else "giao dịch" if d.kind == "transaction" else "hồ sơ"
+            parts.append(f"<h4>{escape(d.agency_name)}: {_pct(fig.value)} <span class='note'>(chỉ tiêu "
+                         f"{_pct(fig.target)}; {d.numerator}/{d.denominator}; {d.denominator - d.numerator} {unit} "
+                         f"không tính vào tử số) · <a href='{folder}/{drilldown.csv_name(d)}'>CSV đầy đủ "
+                         f"({len(d.rows)} dòng)</a></span></h4>{_explain_table(d)}")
+        blocks.append(f"<details class='explain' data-indicator='{ind.indicator_code}'><summary>"
+                      f"{escape(ind.name_vi)} <span class='en'>· {escape(ind.name_en)}</span>: {len(drills)} đơn vị"
+                      "</summary>" + "".join(parts) + "</details>")
+    missed = int((figures["meets_target"].astype(object).eq(False)
+                  & figures["peer_group"].isin(drilldown.GROUPS)).sum())
+    return ("<h2 id='explain'>Hồ sơ sau các chỉ số chưa đạt chỉ tiêu <span class='en'>· The dossiers behind the "
+            "figures that miss their target</span></h2>"
+            f"<p class='note'>{missed} chỉ số của sở, ban, ngành và huyện chưa đạt chỉ tiêu; mỗi chỉ số liệt kê tối "
+            f"đa {drilldown.PER_INDICATOR} đơn vị kém nhất (đủ mẫu số xếp hạng trước, rồi chênh lệch lớn nhất), mỗi "
+            f"đơn vị {drilldown.ROWS_SHOWN} mục đầu không tính vào tử số; tệp CSV có mọi mục của mẫu số "
+            "(python -m etl explain). Không có dữ liệu cá nhân.</p>"
+            + ("".join(blocks) or "<p class='note'>Không có đơn vị nào chưa đạt chỉ tiêu.</p>"))
+
+
 def score_chart(rows: pd.DataFrame, width: int = 460) -> str:
     """Peers' 0-100 scores, best first, a bar each on a 0-100 scale."""
     return _bars("score", [
@@ -314,7 +361,8 @@ def render(data: ReportData) -> str:
         "<header><h1>Chỉ số dịch vụ công trực tuyến — " + escape(data.province_name) + "</h1>",
         f"<p>Ngày báo cáo {data.day:%d/%m/%Y} · {escape(period)} <span class='en'>· {PERIOD_LABEL_EN[data.period]}"
         "</span></p><nav><a href='#trend'>Diễn biến</a><a href='#ranking'>Xếp hạng</a><a href='#heatmap'>Bản đồ nhiệt"
-        "</a><a href='#drill'>Huyện, xã</a><a href='#score'>Điểm 0–100</a><a href='#trajectory'>Lộ trình</a>"
+        "</a><a href='#drill'>Huyện, xã</a><a href='#explain'>Hồ sơ chưa đạt</a><a href='#score'>Điểm 0–100</a>"
+        "<a href='#trajectory'>Lộ trình</a>"
         "</nav></header><main>",
         _trend_section(data),
         _ranking_section(data, figures),
@@ -324,6 +372,7 @@ def render(data: ReportData) -> str:
         "không có chỉ tiêu</span><span style='background:#fff;border:1px solid #ccc'>không phát sinh</span> "
         "(số trong ô: tỷ lệ %)</p>" + heat_map(data, figures) + _legend(data),
         _drill_section(data, figures),
+        _explain_section(data),
         _score_section(data),
         _trajectory_section(data),
         f"<p class='note'>Lập lúc {data.generated_at:%H:%M %d/%m/%Y} từ mart.indicator_snapshot. "

@@ -3,7 +3,7 @@ files in sql/reports/), with the Vietnamese labels both use."""
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -72,6 +72,7 @@ class ReportData:
     score_groups: pd.DataFrame  # the score's groups (mart.score_criterion): code, names, maximum, computable
     trajectory: pd.DataFrame    # mart.target_trajectory of the day (year targets, from the ytd figures)
     generated_at: datetime
+    drilldowns: list = field(default_factory=list)  # etl.explain.Drilldown of the figures that miss their target
 
     def figures(self, period: str) -> pd.DataFrame:
         return self.snapshot[self.snapshot["period"] == period]

@@ -1,11 +1,12 @@
--- The services (agency x procedure) of one snapshot row of a service-level indicator, with their
+-- The services (agency x procedure) of the snapshot rows in exp_wanted of service-level indicators, with their
 -- configuration on D, their integration on the national portal and, for the "with at least one
 -- dossier" indicators, the period's dossiers. Those not in the numerator first.
--- Parameters: :indicator_code, :agency, :period, :range_end (= D).
-SELECT s.in_num, s.in_den, s.basis, s.counted_for, a.name AS counted_for_name, s.agency_code, s.item_code,
+-- Parameters: :period, :range_end (= D).
+SELECT s.indicator_code, s.ancestor_code, s.in_num, s.in_den, s.basis, s.counted_for, a.name AS counted_for_name, s.agency_code, s.item_code,
        pr.name AS procedure_name, c.service_level, pr.full_online_eligible, pr.has_fee, c.online_payment, c.bcci,
        i.integrated_from, i.integrated_to, s.dossiers, s.hits
 FROM exp_scope s
+JOIN exp_wanted w ON w.indicator_code = s.indicator_code AND w.ancestor_code = s.ancestor_code
 LEFT JOIN core.procedure pr ON pr.procedure_code = s.item_code
 LEFT JOIN core.service_config c
   ON c.agency_code = s.agency_code AND c.procedure_code = s.item_code
@@ -18,7 +19,5 @@ LEFT JOIN core.integrated_service i
                           WHERE i2.agency_code = s.agency_code AND i2.procedure_code = s.item_code
                             AND i2.integrated_from <= CAST(:range_end AS date))
 LEFT JOIN core.agency a ON a.agency_code = s.counted_for
-WHERE s.indicator_code = CAST(:indicator_code AS text)
-  AND s.ancestor_code = CAST(:agency AS text)
-  AND s.period = CAST(:period AS text)
-ORDER BY s.in_num, s.counted_for, s.item_code;
+WHERE w.kind = 'service' AND s.period = CAST(:period AS text)
+ORDER BY s.indicator_code, s.ancestor_code, s.in_num, s.counted_for, s.item_code;

@@ -1,0 +1,54 @@
+"""The dossiers behind the figures that miss their target, for the dashboard (and a CSV per figure
+beside the reports): etl.explain's listings of the report's period, for the worst departments and
+districts of each indicator. Nothing here decides whether an item counts; etl.explain does."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from etl import explain
+from etl.reports.data import ReportData
+from etl.warehouse import Warehouse
+
+PER_INDICATOR = 5   # agencies listed per indicator (the worst that miss their target)
+ROWS_SHOWN = 20     # items shown per agency on the page (those not in the numerator first); the CSV has all
+GROUPS = ("department", "district")
+
+
+def selected(data: ReportData) -> list[tuple[str, str]]:
+    """(agency, indicator) of the report's period to list: per indicator, the departments and districts
+    that miss their target, those with a denominator large enough to be ranked first, then the largest
+    gap to target, then the most items out of the numerator; at most PER_INDICATOR each."""
+    figures = data.figures(data.period)
+    missed = figures[figures["meets_target"].astype(object).eq(False) & figures["peer_group"].isin(GROUPS)
+                     & (figures["denominator"] > 0)]
+    missed = missed.assign(_small=~missed["rankable"].astype(object).eq(True),
+                           _out=missed["numerator"] - missed["denominator"])
+    missed = missed.sort_values(["indicator_order", "_small", "gap_to_target", "_out", "agency_code"])
+    return [(r.agency_code, r.indicator_code)
+            for r in missed.groupby("indicator_code", sort=False).head(PER_INDICATOR).itertuples(index=False)]
+
+
+def load(wh: Warehouse, data: ReportData) -> list[explain.Drilldown]:
+    """The listings of the selected figures, from one preparation of the report date."""
+    return explain.explain_many(wh, data.day, data.period, selected(data), data.province)
+
+
+def csv_name(drill: explain.Drilldown) -> str:
+    return f"{drill.indicator}__{drill.agency}.csv"
+
+
+def write_csvs(drills: list[explain.Drilldown], path: Path) -> Path:
+    """One CSV per figure (explain.to_csv, UTF-8 with BOM for Excel) in a directory written beside and
+    moved over the previous one, so no reader sees half of it."""
+    tmp, old = path.with_name(f".{path.name}.tmp"), path.with_name(f".{path.name}.old")
+    for leftover in (tmp, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for drill in drills:
+        (tmp / csv_name(drill)).write_text(explain.to_csv(drill), encoding="utf-8-sig")
+    if path.exists():
+        path.rename(old)
+    tmp.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+    return path
