@@ -33,6 +33,10 @@ class Feed:
     # The record's change time first (a day's volume counts it), then any other time from which it
     # counts in a snapshot (the earliest bounds the snapshot dates a change restates).
     stamps: tuple[str, ...] = ()
+    # What the snapshots read of a stored row (columns, or SQL over `{t}.column`; sql/indicators and
+    # sql/explain): a row changed only elsewhere (a postal order delivered, not cancelled) restates
+    # from its change time, not from its event time. None: every change counts.
+    restating: tuple[str, ...] | None = None
 
     @property
     def pool(self) -> str:
@@ -51,14 +55,16 @@ FEEDS: tuple[Feed, ...] = (
     Feed("dossier", "onestop", lambda c, w: c.dossier_pages(w), "DOSSIER", "dossier_code", "core.dossier_history",
          ("dossier_code", "updated_at"), newer="status", merge_sql="load/merge_dossier.sql", stamps=("updated_at",)),
     Feed("payment", "onestop", lambda c, w: c.payment_pages(w), "PAYMENT", "transaction_id", "core.payment",
-         ("transaction_id",), newer="updated_at", references_dossier=True, stamps=("updated_at", "transaction_at")),
+         ("transaction_id",), newer="updated_at", references_dossier=True, stamps=("updated_at", "transaction_at"),
+         restating=("dossier_code", "method", "transaction_at", "{t}.status IN ('paid', 'refunded')")),
     Feed("sync_receipt", "ndxp", lambda c, w: c.sync_receipt_pages(w), "SYNC_RECEIPT", "dossier_code",
          "core.sync_receipt", ("dossier_code", "synced_at", "sync_type", "error_code"), references_dossier=True,
          stamps=("synced_at",)),
     Feed("paygov_transaction", "ndxp", lambda c, w: c.paygov_pages(w), "PAYGOV", "transaction_id",
          "core.paygov_transaction", ("transaction_id",), references_dossier=True, stamps=("transaction_at",)),
     Feed("postal_order", "vnpost", lambda c, w: c.order_pages(w), "POSTAL_ORDER", "item_code", "core.postal_order",
-         ("item_code",), newer="updated_at", references_dossier=True, stamps=("updated_at", "created_at")),
+         ("item_code",), newer="updated_at", references_dossier=True, stamps=("updated_at", "created_at"),
+         restating=("dossier_code", "service_type", "created_at", "{t}.collection_status = 4")),
 )
 BY_NAME = {feed.name: feed for feed in FEEDS}
 

@@ -199,6 +199,7 @@ class Entity:
     merge_sql: str | None = None
     references_dossier: bool = False
     stamps: tuple[str, ...] = ()
+    restating: tuple[str, ...] | None = None
 
 
 def entity(name: str, pii_key_value: bytes | None = None) -> Entity:
@@ -207,7 +208,7 @@ def entity(name: str, pii_key_value: bytes | None = None) -> Entity:
     to_frame = partial(transform.frame, spec, key=pii_key_value or b"") if spec.personal else \
         partial(transform.frame, spec)
     return Entity(feed.name, feed.system, to_frame, feed.record_key, spec.columns, feed.table, list(feed.key),
-                  feed.newer, feed.merge_sql, feed.references_dossier, feed.stamps)
+                  feed.newer, feed.merge_sql, feed.references_dossier, feed.stamps, feed.restating)
 
 
 def _chunks(pages: Iterable[list[dict]], size: int) -> Iterator[list[dict]]:
@@ -261,12 +262,25 @@ def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame
         batch.day_records += int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
 
 
-def _note_change(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult, valid: pd.DataFrame) -> None:
-    """Lower batch.changed_from to the earliest event time among the rows that change the warehouse."""
-    if not spec.stamps:
+def _drop_unchanged(wh: Warehouse, conn: Connection, spec: Entity, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows not stored exactly as they are, with `_state` (Warehouse.stored_state). A night re-reads
+    its look-back days: those records were validated and loaded before, and nothing would change."""
+    if not spec.stamps or frame.empty:
+        return frame.assign(_state="new")
+    state = wh.stored_state(conn, frame[[*spec.columns, "_row"]], spec.table, spec.key, spec.restating)
+    return frame.assign(_state=state.values)[lambda f: f["_state"] != "same"]
+
+
+def _note_change(spec: Entity, batch: BatchResult, valid: pd.DataFrame) -> None:
+    """Lower batch.changed_from to the earliest date the rows that change the warehouse change a snapshot:
+    the earliest of their stamps, or only their change time when what the snapshots read is unchanged."""
+    if not spec.stamps or valid.empty:
         return
-    earliest = wh.earliest_change(conn, valid[spec.columns], spec.table, spec.key, spec.stamps)
-    if earliest is not None:
+    new = valid["_state"] == "new"
+    found = [t for t in [*(valid.loc[new, col].min() for col in spec.stamps), valid[spec.stamps[0]].min()]
+             if not pd.isna(t)]
+    if found:
+        earliest = min(found).to_pydatetime()
         batch.changed_from = earliest if batch.changed_from is None else min(batch.changed_from, earliest)
 
 
@@ -281,12 +295,14 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
         frame = spec.to_frame(records)
         # A record repeated across pages is the same record: keep one, it is not an error.
         frame = frame.drop_duplicates("_payload").assign(_row=lambda f: range(len(f)))
-        if spec.references_dossier:
-            frame = _mark_known_dossiers(wh, conn, frame)
         if retried:
             batch.retried += len(frame)
         else:
             batch.extracted += len(frame)
+            _count_day_records(spec, batch, frame)
+        frame = _drop_unchanged(wh, conn, spec, frame)
+        if spec.references_dossier:
+            frame = _mark_known_dossiers(wh, conn, frame)
         outcome = validate(frame, spec.name, parameters,
                            run_name=f"{batch.day or 'reference'}_{batch.source}_{batch.entity}_batch-{batch.batch_id}")
         tally.add(outcome)
@@ -296,9 +312,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
             hold_pending(wh, conn, rejected[waiting], batch, spec.record_key)
             rejected = rejected[~waiting]
         batch.quarantined += quarantine(wh, conn, rejected, batch, spec.record_key)
-        if not retried:
-            _count_day_records(spec, batch, frame)
-        _note_change(wh, conn, spec, batch, outcome.valid)
+        _note_change(spec, batch, outcome.valid)
         resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
         valid = outcome.valid[spec.columns].assign(batch_id=batch.batch_id)
         if spec.merge_sql:  # one row per version (the highest status): each is written once

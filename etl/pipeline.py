@@ -19,6 +19,7 @@ from etl import config, feeds, indicators, load, targets, validate
 from etl.pii import pii_key
 from etl.sources.ndxp import NdxpClient
 from etl.sources.onestop import OneStopClient
+from etl.sources.prefetch import prefetched
 from etl.sources.vnpost import VnpostClient
 from etl.timeutil import Window, days, local_now
 from etl.warehouse import Warehouse
@@ -101,7 +102,7 @@ def extraction_window(res: Resources, source: str, entity: str, day: date) -> Wi
 def load_window(res: Resources, name: str, window: Window) -> load.BatchResult:
     """Every record of one daily feed changed in `window`, streamed into one batch."""
     feed = feeds.feed(name)
-    return _load(res, load.entity(name, pii_key()), feed.fetch(res.client(feed.system), window), window)
+    return _load(res, load.entity(name, pii_key()), prefetched(feed.fetch(res.client(feed.system), window)), window)
 
 
 def load_daily(res: Resources, name: str, day: date) -> load.BatchResult:

@@ -194,24 +194,31 @@ class Warehouse:
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return len(frame)
 
-    def earliest_change(self, conn: Connection, frame: pd.DataFrame, table: str, key: list[str],
-                        stamps: tuple[str, ...]):
-        """The earliest of `stamps` among the frame's rows that are new to `table` or differ from its stored
-        row with the same key (a re-read of unchanged records changes nothing); None when none."""
+    def stored_state(self, conn: Connection, frame: pd.DataFrame, table: str, key: list[str],
+                     restating: tuple[str, ...] | None = None) -> pd.Series:
+        """For each row of `frame` (which carries a unique `_row`), against the row `table` holds with the
+        same key: "same" (held exactly so, NULLs alike: a re-read), "quiet" (differs, but not in the
+        `restating` expressions) or "new" (none held, or differs in them; with `restating` None, any
+        difference)."""
         if frame.empty:
-            return None
-        tmp, cols = "_change_tmp", list(frame.columns)
+            return pd.Series(dtype="string", index=frame.index)
+        tmp, cols = "_compare_tmp", [c for c in frame.columns if c != "_row"]
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {tmp} AS SELECT {', '.join(cols)} FROM {table} WHERE 1 = 0")
-        self.bulk_insert(conn, frame, tmp)
-        same = " AND ".join([f"c.{col} = t.{col}" for col in key]
-                            + [f"c.{col} IS NOT DISTINCT FROM t.{col}" for col in cols if col not in key])
-        firsts = ", ".join(f"min(t.{col})" for col in stamps)
-        earliest = conn.exec_driver_sql(
-            f"SELECT {firsts} FROM {tmp} t WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE {same})").one()
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {tmp} AS SELECT {', '.join(cols)}, 0 AS _row FROM {table} WHERE 1 = 0")
+        self.bulk_insert(conn, frame[[*cols, "_row"]], tmp)
+
+        def expr(e: str, t: str) -> str:
+            return e.format(t=t) if "{t}" in e else f"{t}.{e}"
+
+        same = " AND ".join(f"c.{col} IS NOT DISTINCT FROM t.{col}" for col in cols if col not in key) or "TRUE"
+        quiet = " AND ".join(f"({expr(e, 'c')}) IS NOT DISTINCT FROM ({expr(e, 't')})" for e in restating or ())
+        states = dict(conn.exec_driver_sql(
+            f"SELECT t._row, CASE WHEN c.{key[0]} IS NULL THEN 'new' WHEN {same} THEN 'same' "
+            f"WHEN {quiet or 'FALSE'} THEN 'quiet' ELSE 'new' END "
+            f"FROM {tmp} t LEFT JOIN {table} c ON {' AND '.join(f'c.{k} = t.{k}' for k in key)}").all())
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
-        found = [v for v in earliest if v is not None]
-        return min(found) if found else None
+        return frame["_row"].map(states).astype("string")
 
     def run_script(self, conn: Connection, relpath: str, params: dict | None = None) -> None:
         """Run every statement of a SQL file with the same bound parameters."""

@@ -267,3 +267,36 @@ def test_a_held_day_published_by_hand_counts_as_published(res, warehouse, etl_cl
     (status, message), = rows(res, "SELECT status, message FROM ops.day_run WHERE run_day = :d", d=DAY)
     assert status == "published" and message.startswith("published by hand")
     assert rows(res, "SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date = :d", d=DAY)[0][0] > 0
+
+
+def postal(item, dossier, status, created, modified, delivered=None):
+    return {"ItemCode": item, "OrderNumber": dossier, "ServiceType": "PHAT_KQ", "CollectionStatus": status,
+            "CreatedDate": created, "DeliveredDate": delivered, "CODAmount": 0, "ReceiverProvince": "Lào Cai",
+            "LastModified": modified}
+
+
+def test_a_night_loads_what_changed_and_restates_only_what_the_snapshots_read(res):
+    load_fixture(res.warehouse, [])
+    first, reread, quiet, cancel = date(2022, 3, 9), date(2022, 3, 10), DAY, DAY + timedelta(days=1)
+    dossier = version("r-1", DEPT, "20220309090000", channel=2, status=2, received="20220309090000",
+                      due="20220320170000")
+    paid = payment("p-1", "r-1", "20220309100000")
+    orders = [postal(f"EB{i}VN", "r-1", 1, "09/03/2022 11:00:00", "09/03/2022 11:00:00") for i in (1, 2)]
+    _daily(res, first, {"dossier": [dossier], "payment": [paid], "postal_order": orders})
+    # the next night re-reads the same records: nothing is validated or loaded again
+    _daily(res, reread, {"dossier": [dossier], "payment": [paid], "postal_order": orders})
+    assert rows(res, "SELECT b.entity, b.extracted, b.loaded, v.rows_checked FROM ops.batch b "
+                     "LEFT JOIN ops.validation_result v ON v.batch_id = b.batch_id WHERE b.window_end = :e "
+                     "AND b.extracted > 0 ORDER BY 1", e=Window.for_day(reread).end) == [
+        ("dossier", 1, 0, None), ("payment", 1, 0, None), ("postal_order", 2, 0, None)]
+    # an order delivered and a payment refunded change nothing the snapshots read: only the look-back
+    delivered = postal("EB1VN", "r-1", 3, "09/03/2022 11:00:00", "15/03/2022 09:00:00", "15/03/2022 09:00:00")
+    refunded = {**paid, "TrangThai": "HOAN_PHI", "NgayCapNhat": "20220315100000"}
+    _daily(res, quiet, {"payment": [refunded], "postal_order": [delivered]})
+    assert rows(res, "SELECT transaction_id, status FROM core.payment") == [("p-1", "refunded")]
+    assert rows(res, "SELECT published_from FROM ops.day_run WHERE run_day = :d", d=quiet) == \
+        [(quiet - timedelta(days=3),)]
+    # a cancelled order does: every date since it was created is restated
+    cancelled = postal("EB2VN", "r-1", 4, "09/03/2022 11:00:00", "16/03/2022 09:00:00")
+    _daily(res, cancel, {"postal_order": [cancelled]})
+    assert rows(res, "SELECT published_from FROM ops.day_run WHERE run_day = :d", d=cancel) == [(first,)]

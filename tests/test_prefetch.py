@@ -1,0 +1,40 @@
+"""etl.sources.prefetch: the pages a loader reads are the source's, in order, errors included."""
+import threading
+import time
+
+import pytest
+
+from etl.sources.prefetch import prefetched
+
+
+def pages(n: int, fail_at: int | None = None, fetched: list | None = None):
+    for i in range(n):
+        if i == fail_at:
+            raise ConnectionError(f"page {i} unreachable")
+        if fetched is not None:
+            fetched.append(i)
+        yield [{"n": i}]
+
+
+def test_same_pages_in_the_same_order():
+    assert list(prefetched(pages(50), depth=3)) == [[{"n": i}] for i in range(50)]
+
+
+def test_an_error_is_raised_where_its_page_would_have_been_read():
+    read = []
+    with pytest.raises(ConnectionError, match="page 7 unreachable"):
+        for page in prefetched(pages(20, fail_at=7), depth=2):
+            read.append(page[0]["n"])
+    assert read == list(range(7))
+
+
+def test_reads_at_most_depth_pages_ahead_and_stops_when_left():
+    fetched: list[int] = []
+    stream = prefetched(pages(1000, fetched=fetched), depth=4)
+    assert next(stream) == [{"n": 0}]
+    time.sleep(0.3)
+    assert len(fetched) <= 1 + 4 + 1  # the page read, the queue, the one waiting to be queued
+    stream.close()
+    time.sleep(0.3)
+    assert len(fetched) <= 6
+    assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
