@@ -161,7 +161,12 @@ def drop_pg(name: str) -> None:
 
 def plain_read(base: str, *window: str) -> tuple[float, dict]:
     seconds, _, out = timed([PY, str(ROOT / "benchmarks" / "plain_read.py"), "--base-url", base, *window])
-    return seconds, json.loads(out.strip().splitlines()[-1])
+    return seconds, last_json(out)
+
+
+def last_json(out: str) -> dict:
+    """The last JSON line a script printed (its log lines may follow it on stderr)."""
+    return json.loads(next(line for line in reversed(out.splitlines()) if line.startswith("{")))
 
 
 def interleave(runs: int, sides: dict, label: str) -> dict[str, list[float]]:
@@ -235,7 +240,7 @@ def empty_night(args) -> Outcome:
         seconds = interleave(args.runs, {"run": ours, "process start": start}, "empty-night")
     beyond = [a - b for a, b in zip(seconds["run"], seconds["process start"], strict=True)]
     result.rows.append(Row("empty-night: `run` on a day without records", seconds["run"], seconds["process start"],
-                           beyond, "run − process start (s)", "≤ 3 s beyond process start",
+                           beyond, "seconds beyond process start", "≤ 3 s beyond process start",
                            statistics.median(beyond) <= 3))
     result.details += [
         f"empty-night ({day}, warehouse migrated and reference data loaded by the night before): run "
@@ -305,7 +310,7 @@ def month(args) -> Outcome:
             work = fresh_dir(home / "naive")
             seconds, _, out = timed([PY, str(ROOT / "benchmarks" / "naive_month.py"), "--base-url", base,
                                      "--db", str(work / "naive.duckdb")])
-            naive_out.append(json.loads(out.strip().splitlines()[-1]))
+            naive_out.append(last_json(out))
             return seconds
 
         seconds = interleave(args.runs, {"backfill": ours, "naive pandas": naive}, "month")
@@ -324,13 +329,7 @@ def month(args) -> Outcome:
 
 def load(args) -> Outcome:
     rows = args.load_rows or (1_000_000 if args.full else 300_000)
-    script = ROOT / "benchmarks" / "bench_load.py"
-    help_text = timed([PY, str(script), "--help"])[2]
-    cmd = [PY, str(script), "--rows", str(rows), "--runs", str(args.runs)]
-    json_path = WORK / "load" / "bench_load.json"
-    if "--json" in help_text:
-        fresh_dir(json_path.parent)
-        cmd += ["--json", str(json_path)]
+    cmd = [PY, str(ROOT / "benchmarks" / "bench_load.py"), "--rows", str(rows), "--runs", str(args.runs)]
     print(f"  load: {' '.join(cmd[1:])}", flush=True)
     _, _, out = timed(cmd)
     # per round: "run N: <side> X s  <side> Y s ..."; then "ours / <side>: min A  median B"
@@ -393,7 +392,7 @@ def catch_up(args) -> Outcome:
             _, _, out = timed([PY, str(Path(__file__).resolve()), "--catchup-worker", "--base-url", base,
                                "--warehouse-url", duckdb_url(work), "--catchup-days", str(args.catchup_days)],
                               dict(os.environ, DATA_DOCS_DIR=""))
-            worker_out.append(json.loads(out.strip().splitlines()[-1]))
+            worker_out.append(last_json(out))
             return worker_out[-1]["seconds"]
 
         seconds = interleave(args.runs, {"load_window": ours, "plain requests": lambda n: plain_read(
@@ -401,7 +400,7 @@ def catch_up(args) -> Outcome:
     records = worker_out[-1]["records"]
     rate = [records / s for s in seconds["load_window"]]
     result.rows.append(Row(f"catch-up: one {args.catchup_days}-day window, {args.big_dossiers_per_year:,}/yr, DuckDB",
-                           seconds["load_window"], seconds["plain requests"], rate, "records/s (ours)",
+                           seconds["load_window"], seconds["plain requests"], rate, "our records/s",
                            "≥ 25,000 records/s", statistics.median(rate) >= 25_000))
     result.details.append(
         f"catch-up: [2022-01-01, {end}) in one window per daily feed through `etl.pipeline.load_window` (extract, "
@@ -445,7 +444,7 @@ def province_year(args) -> Outcome:
         flat = [365 * p / 60 for p in per_night]
         result.rows.append(Row(f"province-year ({kind}): {args.nights} nights, {args.big_dossiers_per_year:,}/yr, "
                                "× 365 (extrapolation)", seconds[kind], [], flat,
-                               "minutes for 365 nights (extrapolated)", "≤ 30 min for 365 nights",
+                               "minutes for 365 nights, extrapolated", "≤ 30 min for 365 nights",
                                statistics.median(flat) <= 30))
         result.details.append(
             f"province-year, {kind}: `backfill` 2022-01-01..{last} {fmt(seconds[kind])} in all; seconds a night "
@@ -502,8 +501,8 @@ def table(outcomes: dict[str, Outcome], failures: dict[str, str]) -> str:
 
 def report(outcomes: dict[str, Outcome], failures: dict[str, str], args, started: datetime) -> str:
     load1 = os.getloadavg()[0]
-    header = (f"{started:%Y-%m-%d %H:%M} UTC, `benchmarks/run.py --scenarios {','.join(args.scenarios)} "
-              f"--runs {args.runs}{' --full' if args.full else ''}`, {os.cpu_count()} cores, load average "
+    given = re.sub(r" --(write-docs|json \S+)", "", " " + " ".join(sys.argv[1:])).strip()
+    header = (f"{started:%Y-%m-%d %H:%M} UTC, `benchmarks/run.py {given}`, {os.cpu_count()} cores, load average "
               f"{load1:.1f} at the end. Each scenario ran its two sides in the same run, interleaved round by "
               "round; \"met?\" judges the median.")
     details = [f"- {d}" for o in outcomes.values() for d in o.details]
