@@ -2,16 +2,22 @@
 print (A4 landscape, fitted to the page width, header rows frozen and repeated on every page)."""
 from __future__ import annotations
 
+import io
+import numbers
+import re
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.reports import replacing
-from etl.reports.data import COMMUNES, GROUPS, PERIOD_LABEL, PERIODS, ReportData, name_key, period_text
+from etl.reports.data import COMMUNES, GROUPS, PERIOD_LABEL, PERIODS, ReportData, name_key, period_text, sort_rows
 
 FONT = "Times New Roman"
 PCT = "0.0%"
@@ -35,26 +41,86 @@ SHEET_NOTES = "Ghi chú"
 NOT_MET, MET = "Không đạt", "Đạt"
 
 
+Body = tuple[int, list[list[tuple]]]  # a long sheet's first body row, and its rows of (value, style name)
+
+
 def write_workbook(data: ReportData, path: Path) -> Path:
     wb = Workbook()
     wb.remove(wb.active)
     _styles(wb)
+    bodies: dict[str, Body] = {}
     for table in data.decisions:
         _decision_sheet(wb.create_sheet(SHEET_DECISION if len(data.decisions) == 1 else
                                         f"Chỉ tiêu giao {table.year} ({data.decisions.index(table) + 1})"), data, table)
     _outline_sheet(wb.create_sheet(SHEET_OUTLINE), data)
-    _eligible_sheet(wb.create_sheet(SHEET_ELIGIBLE), data)
-    _online_only_sheet(wb.create_sheet(SHEET_ONLINE_ONLY), data)
-    _postal_sheet(wb.create_sheet(SHEET_POSTAL), data)
+    bodies[SHEET_ELIGIBLE] = _eligible_sheet(wb.create_sheet(SHEET_ELIGIBLE), data)
+    bodies[SHEET_ONLINE_ONLY] = _online_only_sheet(wb.create_sheet(SHEET_ONLINE_ONLY), data)
+    bodies[SHEET_POSTAL] = _postal_sheet(wb.create_sheet(SHEET_POSTAL), data)
     for period in PERIODS:
-        _period_sheet(wb.create_sheet(PERIOD_LABEL[period]), data, period)
+        bodies[PERIOD_LABEL[period]] = _period_sheet(wb.create_sheet(PERIOD_LABEL[period]), data, period)
     _trend_sheet(wb.create_sheet(SHEET_TREND), data)
     _score_sheet(wb.create_sheet(SHEET_SCORE), data)
-    _trajectory_sheet(wb.create_sheet(SHEET_TRAJECTORY), data)
+    bodies[SHEET_TRAJECTORY] = _trajectory_sheet(wb.create_sheet(SHEET_TRAJECTORY), data)
     _notes_sheet(wb.create_sheet(SHEET_NOTES), data)
     with replacing(path) as tmp:
-        wb.save(tmp)
+        _save(wb, bodies, tmp)
     return path
+
+
+# -- the long sheets' bodies ---------------------------------------------------------------------
+def _save(wb: Workbook, bodies: dict[str, Body], path: Path) -> None:
+    """Save the workbook with the long sheets' body rows (every agency x indicator of a period, the
+    trajectory, the lists) written straight into their sheet XML, after openpyxl has written the rest
+    (titles, headers, print setup, filters): openpyxl spends some 30 µs serialising a cell, seconds for
+    the ~115,000 cells of the period sheets. The cells are those openpyxl would write (inline strings,
+    numbers, the named styles' cell formats, styled empty cells)."""
+    style_ids: dict[str, int] = {}
+
+    def style_id(name: str) -> int:  # registered before saving, so the stylesheet has it
+        if name not in style_ids:
+            probe = Cell(wb.worksheets[0])
+            probe.style = name
+            style_ids[name] = probe.style_id
+        return style_ids[name]
+
+    xml = {}
+    for i, ws in enumerate(wb.worksheets, start=1):
+        if ws.title in bodies:
+            first, rows = bodies[ws.title]
+            assert first > ws.max_row, f"{ws.title}: the body must follow the cells openpyxl writes"
+            xml[f"xl/worksheets/sheet{i}.xml"] = (first + len(rows) - 1, _rows_xml(first, rows, style_id))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            if item.filename in xml and xml[item.filename][1]:
+                last, rows_xml = xml[item.filename]
+                content = content.replace(b"</sheetData>", rows_xml.encode() + b"</sheetData>", 1)
+                content = re.sub(rb'(<dimension ref="A1:[A-Z]+)\d+"', rb'\g<1>%d"' % last, content, count=1)
+            dst.writestr(item, content)
+
+
+def _rows_xml(first: int, rows: list[list[tuple]], style_id) -> str:
+    letters = [get_column_letter(c) for c in range(1, 1 + max((len(r) for r in rows), default=0))]
+    out = []
+    for n, row in enumerate(rows, start=first):
+        out.append(f'<row r="{n}">')
+        for letter, (value, style) in zip(letters, row, strict=False):
+            ref = f'{letter}{n}" s="{style_id(style)}'
+            if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+                out.append(f'<c r="{ref}" t="n"/>')
+            elif isinstance(value, str):
+                space = ' xml:space="preserve"' if value.strip() and value != value.strip() else ""
+                out.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
+            elif isinstance(value, bool):
+                out.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, numbers.Number):
+                out.append(f'<c r="{ref}" t="n"><v>{value:.16g}</v></c>')
+            else:
+                raise TypeError(f"{type(value).__name__} in a sheet body: {value!r}")
+        out.append("</row>")
+    return "".join(out)
 
 
 # -- layout helpers --------------------------------------------------------------------------
@@ -67,7 +133,7 @@ def _printable(ws: Worksheet, header_rows: int, widths: list[float], freeze_col:
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.print_title_rows = f"1:{header_rows}"
-    ws.freeze_panes = ws.cell(row=header_rows + 1, column=freeze_col + 1)
+    ws.freeze_panes = f"{get_column_letter(freeze_col + 1)}{header_rows + 1}"  # no cell: the long bodies are not cells
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
 
@@ -247,39 +313,36 @@ def _agency_names(data: ReportData) -> dict[str, str]:
     return dict(zip(data.agencies["agency_code"], data.agencies["name"], strict=True))
 
 
-def _list_sheet(ws: Worksheet, title: list[str], headers: list[str], rows: list[list], widths: list[float]) -> None:
+def _list_sheet(ws: Worksheet, title: list[str], headers: list[str], rows: list[list], widths: list[float]) -> Body:
     row = _title(ws, title, len(headers))
     for c, text in enumerate(headers, start=1):
         _head(ws, row, c, text)
     header_rows = row
-    for values in rows:
-        row += 1
-        for c, v in enumerate(values, start=1):
-            _put(ws, row, c, v, "l" if isinstance(v, str) else "c")
     if not rows:
         ws.cell(row=row + 1, column=2, value="(Không có)").font = Font(name=FONT, italic=True)
-    ws.auto_filter.ref = f"A{header_rows}:{get_column_letter(len(headers))}{max(row, header_rows)}"
+    ws.auto_filter.ref = f"A{header_rows}:{get_column_letter(len(headers))}{header_rows + len(rows)}"
     _printable(ws, header_rows, widths, freeze_col=0)
+    return header_rows + 1, [[(v, "l" if isinstance(v, str) else "c") for v in values] for values in rows]
 
 
-def _eligible_sheet(ws: Worksheet, data: ReportData) -> None:
+def _eligible_sheet(ws: Worksheet, data: ReportData) -> Body:
     rows = [[i, r.procedure_code, r.procedure_name, r.field_name, int(r.services), int(r.full_online_services)]
             for i, r in enumerate(data.eligible.itertuples(index=False), start=1)]
-    _list_sheet(ws, ["DANH MỤC CÁC TTHC ĐỦ ĐIỀU KIỆN CUNG CẤP TRỰC TUYẾN MỨC ĐỘ 4 (TOÀN TRÌNH)",
-                     f"(Phụ lục II, mục II.1 — cấu hình dịch vụ ngày {data.day:%d/%m/%Y})"],
-                ["TT", "Mã TTHC", "Tên thủ tục hành chính", "Lĩnh vực", "Số đơn vị cung cấp",
-                 "Số đơn vị cung cấp toàn trình"], rows, [6, 12, 60, 28, 12, 14])
+    return _list_sheet(ws, ["DANH MỤC CÁC TTHC ĐỦ ĐIỀU KIỆN CUNG CẤP TRỰC TUYẾN MỨC ĐỘ 4 (TOÀN TRÌNH)",
+                            f"(Phụ lục II, mục II.1 — cấu hình dịch vụ ngày {data.day:%d/%m/%Y})"],
+                       ["TT", "Mã TTHC", "Tên thủ tục hành chính", "Lĩnh vực", "Số đơn vị cung cấp",
+                        "Số đơn vị cung cấp toàn trình"], rows, [6, 12, 60, 28, 12, 14])
 
 
 def _service_rows(data: ReportData, frame: pd.DataFrame, extra: list[str]) -> list[list]:
     names = _agency_names(data)
     procs = dict(zip(data.procedures["procedure_code"], data.procedures["name"], strict=True))
     frame = frame.assign(agency_name=frame["agency_code"].map(names).fillna(frame["agency_code"]))
-    frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (name_key(frame["agency_name"].iloc[i]),
-                                                                 frame["procedure_code"].iloc[i]))]
-    return [[i, r["agency_name"], r["procedure_code"], procs.get(r["procedure_code"], "")] +
-            [int(r[c]) if c != "service_level" else r[c] for c in extra]
-            for i, (_k, r) in enumerate(frame.iterrows(), start=1)]
+    frame = sort_rows(frame, ["agency_name", "procedure_code"], lambda name, code: (name_key(name), code))
+    columns = [frame[c].tolist() for c in ["agency_name", "procedure_code", *extra]]
+    return [[i, name, code, procs.get(code, "")] + [v if c == "service_level" else int(v)
+                                                     for c, v in zip(extra, rest, strict=True)]
+            for i, (name, code, *rest) in enumerate(zip(*columns, strict=True), start=1)]
 
 
 LEVEL_VI = {"full_online": "Toàn trình (mức độ 4)", "partial_online": "Một phần (mức độ 3)"}
@@ -287,42 +350,36 @@ LEVEL_VI = {"full_online": "Toàn trình (mức độ 4)", "partial_online": "M�
 
 def online_only_services(data: ReportData) -> pd.DataFrame:
     """Services (agency x procedure) offered online that received dossiers from 1 January, all online."""
-    rec = data.received[data.received["service_level"].isin(list(LEVEL_VI))]
-    per = rec.groupby(["agency_code", "procedure_code", "service_level"]).agg(
-        dossiers=("dossier_code", "size"), online=("channel", lambda c: int((c == 2).sum()))).reset_index()
+    per = data.received[data.received["service_level"].isin(list(LEVEL_VI))]
     return per[per["dossiers"] == per["online"]]
 
 
 def postal_procedures(data: ReportData) -> pd.DataFrame:
     """Services with at least one dossier received from 1 January collected or returned by post."""
-    rec = data.received.assign(
-        by_post=((data.received["channel"] == 3) | (data.received["collected"] == 1)).astype(int),
-        result_by_post=((data.received["result_channel"] == 3) | (data.received["delivered"] == 1)).astype(int))
-    per = rec.groupby(["agency_code", "procedure_code"]).agg(
-        dossiers=("dossier_code", "size"), by_post=("by_post", "sum"),
-        result_by_post=("result_by_post", "sum")).reset_index()
+    per = data.received.groupby(["agency_code", "procedure_code"])[["dossiers", "by_post", "result_by_post"]].sum(
+    ).reset_index()
     return per[(per["by_post"] + per["result_by_post"]) > 0]
 
 
-def _online_only_sheet(ws: Worksheet, data: ReportData) -> None:
+def _online_only_sheet(ws: Worksheet, data: ReportData) -> Body:
     frame = online_only_services(data).assign(service_level=lambda f: f["service_level"].map(LEVEL_VI))
-    _list_sheet(ws, ["DANH MỤC DVCTT MỨC ĐỘ 3, 4 CHỈ TIẾP NHẬN BẰNG HÌNH THỨC TRỰC TUYẾN",
-                     f"(Phụ lục II, mục II.1 và II.2.b — dịch vụ có hồ sơ {period_text(data.day, 'ytd').lower()}, "
-                     "tất cả nộp trực tuyến)"],
-                ["TT", "Cơ quan, đơn vị", "Mã TTHC", "Tên thủ tục hành chính", "Mức độ", "Số hồ sơ trực tuyến"],
-                _service_rows(data, frame, ["service_level", "dossiers"]), [6, 30, 12, 56, 20, 12])
+    return _list_sheet(ws, ["DANH MỤC DVCTT MỨC ĐỘ 3, 4 CHỈ TIẾP NHẬN BẰNG HÌNH THỨC TRỰC TUYẾN",
+                            "(Phụ lục II, mục II.1 và II.2.b — dịch vụ có hồ sơ "
+                            f"{period_text(data.day, 'ytd').lower()}, tất cả nộp trực tuyến)"],
+                       ["TT", "Cơ quan, đơn vị", "Mã TTHC", "Tên thủ tục hành chính", "Mức độ", "Số hồ sơ trực tuyến"],
+                       _service_rows(data, frame, ["service_level", "dossiers"]), [6, 30, 12, 56, 20, 12])
 
 
-def _postal_sheet(ws: Worksheet, data: ReportData) -> None:
-    _list_sheet(ws, ["DANH MỤC TTHC CÓ TIẾP NHẬN HỒ SƠ, TRẢ KẾT QUẢ QUA DỊCH VỤ BƯU CHÍNH CÔNG ÍCH",
-                     f"(Phụ lục II, mục II.2.c — hồ sơ tiếp nhận {period_text(data.day, 'ytd').lower()})"],
-                ["TT", "Cơ quan, đơn vị", "Mã TTHC", "Tên thủ tục hành chính", "Số hồ sơ",
-                 "Tiếp nhận qua BCCI", "Trả kết quả qua BCCI"],
-                _service_rows(data, postal_procedures(data), ["dossiers", "by_post", "result_by_post"]),
-                [6, 30, 12, 52, 10, 12, 12])
+def _postal_sheet(ws: Worksheet, data: ReportData) -> Body:
+    return _list_sheet(ws, ["DANH MỤC TTHC CÓ TIẾP NHẬN HỒ SƠ, TRẢ KẾT QUẢ QUA DỊCH VỤ BƯU CHÍNH CÔNG ÍCH",
+                            f"(Phụ lục II, mục II.2.c — hồ sơ tiếp nhận {period_text(data.day, 'ytd').lower()})"],
+                       ["TT", "Cơ quan, đơn vị", "Mã TTHC", "Tên thủ tục hành chính", "Số hồ sơ",
+                        "Tiếp nhận qua BCCI", "Trả kết quả qua BCCI"],
+                       _service_rows(data, postal_procedures(data), ["dossiers", "by_post", "result_by_post"]),
+                       [6, 30, 12, 52, 10, 12, 12])
 
 
-def _period_sheet(ws: Worksheet, data: ReportData, period: str) -> None:
+def _period_sheet(ws: Worksheet, data: ReportData, period: str) -> Body:
     """Every agency x indicator of one period, with target, gap and verdict (filterable)."""
     headers = ["Cơ quan, đơn vị", "Loại đơn vị", "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu",
                "Chênh lệch", "Đánh giá"]
@@ -339,20 +396,12 @@ def _period_sheet(ws: Worksheet, data: ReportData, period: str) -> None:
         _k=[name_key((parents.get(p, "") if g == "commune" else "") + "\x01" + n)
             for g, p, n in zip(figures["peer_group"], figures["parent_code"], figures["agency_name"], strict=True)])
     figures = figures.sort_values(["_g", "_k", "indicator_order"])
-    for r in figures.itertuples(index=False):
-        row += 1
-        verdict, style = _verdict(r)
-        _put(ws, row, 1, r.agency_name, "l")
-        _put(ws, row, 2, r.level_label)
-        _put(ws, row, 3, r.indicator_name_vi, "l")
-        _put(ws, row, 4, int(r.numerator), "int")
-        _put(ws, row, 5, int(r.denominator), "int")
-        _put(ws, row, 6, r.value, "pct")
-        _put(ws, row, 7, r.target, "pct")
-        _put(ws, row, 8, r.gap_to_target, "gap")
-        _put(ws, row, 9, verdict, style)
-    ws.auto_filter.ref = f"A{header_rows}:I{row}"
+    rows = [[(r.agency_name, "l"), (r.level_label, "c"), (r.indicator_name_vi, "l"), (int(r.numerator), "int"),
+             (int(r.denominator), "int"), (r.value, "pct"), (r.target, "pct"), (r.gap_to_target, "gap"), _verdict(r)]
+            for r in figures.itertuples(index=False)]
+    ws.auto_filter.ref = f"A{header_rows}:I{header_rows + len(rows)}"
     _printable(ws, header_rows, [34, 10, 52, 9, 9, 9, 9, 10, 14], freeze_col=1)
+    return header_rows + 1, rows
 
 
 def monthly_trend(data: ReportData) -> pd.DataFrame:
@@ -439,7 +488,7 @@ def _score_sheet(ws: Worksheet, data: ReportData) -> None:
 ON_COURSE, OFF_COURSE = ("đã chắc chắn đạt", "đang đạt", "đúng tiến độ"), ("không thể đạt",)
 
 
-def _trajectory_sheet(ws: Worksheet, data: ReportData) -> None:
+def _trajectory_sheet(ws: Worksheet, data: ReportData) -> Body:
     """mart.target_trajectory: per agency and indicator with a year target, what is still needed by 31
     December at the current pace, whether it is reachable, explained in a sentence."""
     headers = ["Cơ quan, đơn vị", "Loại đơn vị", "Chỉ số", "Tỷ lệ đến nay", "Chỉ tiêu năm", "Cần đạt từ nay",
@@ -452,22 +501,15 @@ def _trajectory_sheet(ws: Worksheet, data: ReportData) -> None:
     header_rows = row
     order = {g: i for i, (g, _t) in enumerate(SECTIONS)}
     frame = data.trajectory
-    frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (
-        order.get(frame["peer_group"].iloc[i], len(order)), name_key(frame["agency_name"].iloc[i]),
-        frame["indicator_order"].iloc[i]))]
-    for r in frame.itertuples(index=False):
-        row += 1
-        style = "met" if r.status_vi in ON_COURSE else "missed" if r.status_vi in OFF_COURSE else "c"
-        _put(ws, row, 1, r.agency_name, "l")
-        _put(ws, row, 2, r.level_label)
-        _put(ws, row, 3, r.indicator_name_vi, "l")
-        _put(ws, row, 4, r.value, "pct")
-        _put(ws, row, 5, r.target, "pct")
-        _put(ws, row, 6, r.needed_rate, "pct")
-        _put(ws, row, 7, r.status_vi, style)
-        _put(ws, row, 8, r.explanation_vi, "l")
-    ws.auto_filter.ref = f"A{header_rows}:H{max(row, header_rows)}"
+    frame = sort_rows(frame, ["peer_group", "agency_name", "indicator_order"], lambda group, name, indicator: (
+        order.get(group, len(order)), name_key(name), indicator))
+    rows = [[(r.agency_name, "l"), (r.level_label, "c"), (r.indicator_name_vi, "l"), (r.value, "pct"),
+             (r.target, "pct"), (r.needed_rate, "pct"),
+             (r.status_vi, "met" if r.status_vi in ON_COURSE else "missed" if r.status_vi in OFF_COURSE else "c"),
+             (r.explanation_vi, "l")] for r in frame.itertuples(index=False)]
+    ws.auto_filter.ref = f"A{header_rows}:H{header_rows + len(rows)}"
     _printable(ws, header_rows, [30, 9, 40, 9, 9, 9, 14, 70], freeze_col=1)
+    return header_rows + 1, rows
 
 
 def _notes_sheet(ws: Worksheet, data: ReportData) -> None:
