@@ -1,8 +1,10 @@
-"""Load throughput into PostgreSQL: our dossier load (COPY into staging, then the merge into
-core: history, valid_to, current row) against a bare COPY of the same rows into a plain table,
-in the same run, round after round.
+"""Load throughput into PostgreSQL: our dossier load (etl.load's load step: chunk by chunk, the
+versions of new dossiers COPY-ed straight into core.dossier_history with their valid_to, the others
+staged; then the merge) against a bare COPY of the same rows into a plain table, in the same run,
+round after round.
 
-    .venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--runs 3] [--url postgresql+psycopg://postgres@127.0.0.1/postgres]
+    .venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--night 18000] [--runs 3] \
+        [--url postgresql+psycopg://postgres@127.0.0.1/postgres] [--database dvc_bench]
 
 The rows are synthetic dossier versions shaped like the one-stop system's (a simulated year at
 1 million dossiers a year ≈ 1 million first versions). Every side starts from the same validated
@@ -11,6 +13,11 @@ bare COPYs, each into a plain table without keys:
 - "bare COPY, same encoder": encoded exactly as our load encodes (etl.warehouse._to_csv);
 - "bare COPY, pandas CSV": `DataFrame.to_csv` in 50,000-row chunks, what a script would write
   (and what our load did before it encoded with DuckDB).
+Two loads each round:
+- a first load (a catch-up): every row into an empty history;
+- a night (`--night` rows) against the history the first load left: a third new dossiers, two thirds
+  new versions of stored dossiers (they go through staging and the merge), against the same bare COPYs
+  of those rows.
 Each round empties the tables first; the output is one line per round and min / median ratios.
 """
 from __future__ import annotations
@@ -88,63 +95,96 @@ def bare_pandas_csv(wh: Warehouse, frame: pd.DataFrame) -> None:
         _copy(conn.connection.driver_connection, "bare_copy", list(frame.columns), chunks())
 
 
+def nightly_versions(history: pd.DataFrame, n: int, seed: int = 2) -> pd.DataFrame:
+    """A night's versions: n // 3 new dossiers, the rest a later version of a stored dossier each."""
+    rng = np.random.default_rng(seed)
+    new = synthetic_versions(n // 3, seed=seed)
+    new["dossier_code"] = new["dossier_code"].str.replace("H13-", "H13-N", regex=False)
+    later = history.iloc[rng.choice(len(history), n - len(new), replace=False)].copy()
+    later["updated_at"] = later["updated_at"] + pd.Timedelta(days=1)
+    later["status"] = 10
+    return pd.concat([new, later], ignore_index=True)[transform.DOSSIER_COLUMNS]
+
+
 def ours(wh: Warehouse, frame: pd.DataFrame) -> None:
-    """The load step of etl.load for one validated batch: staging COPY, then the merge into core."""
+    """The load step of etl.load for one validated batch, exactly: per chunk of load.CHUNK_RECORDS, one
+    row per version, then load_versions; then the merge; in one transaction."""
+    spec = load.entity("dossier")
     batch = load.open_batch(wh, "onestop", "dossier", None, None)
     with wh.begin() as conn:
-        wh.bulk_insert(conn, frame.assign(batch_id=batch.batch_id), "staging.dossier")
-        wh.run_script(conn, "load/merge_dossier.sql", {"batch_id": batch.batch_id})
+        for start in range(0, len(frame), load.CHUNK_RECORDS):
+            valid = frame.iloc[start:start + load.CHUNK_RECORDS].assign(batch_id=batch.batch_id)
+            valid = valid.sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
+            batch.loaded += load.load_versions(wh, conn, spec, valid)
+        wh.run_script(conn, spec.merge_sql, {"batch_id": batch.batch_id})
+    assert batch.loaded == len(frame), batch.loaded
+
+
+def _versions(wh: Warehouse) -> int:
     with wh.begin() as conn:
-        loaded = conn.exec_driver_sql("SELECT count(*) FROM core.dossier").scalar()
-    assert loaded == len(frame), loaded
+        return conn.exec_driver_sql("SELECT count(*) FROM core.dossier_history").scalar()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--night", type=int, default=18_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--database", default="dvc_bench", help="created afresh (dropped first)")
     args = parser.parse_args()
 
     admin = sa.create_engine(args.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS dvc_bench WITH (FORCE)")
-        conn.exec_driver_sql("CREATE DATABASE dvc_bench")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {args.database}")
     admin.dispose()
-    url = args.url.rsplit("/", 1)[0] + "/dvc_bench"
+    url = args.url.rsplit("/", 1)[0] + "/" + args.database
     wh = Warehouse(url)
     wh.migrate()
     frame = synthetic_versions(args.rows)
-    bare_frame = frame.assign(batch_id=1)[["batch_id", *transform.DOSSIER_COLUMNS]]
-    print(f"{len(frame):,} dossier versions, {frame.memory_usage(deep=True).sum() / 2**20:.0f} MiB in memory")
+    night = nightly_versions(frame, args.night)
+    print(f"{len(frame):,} dossier versions, {frame.memory_usage(deep=True).sum() / 2**20:.0f} MiB in memory; "
+          f"a night of {len(night):,}")
     with wh.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE bare_copy AS SELECT * FROM staging.dossier WHERE 1 = 0")
 
-    sides = {"bare COPY, same encoder": lambda: bare_same_encoder(wh, bare_frame),
-             "bare COPY, pandas CSV": lambda: bare_pandas_csv(wh, bare_frame),
-             "our load (to core)": lambda: ours(wh, frame)}
-    seconds: dict[str, list[float]] = {name: [] for name in sides}
+    def sides(rows: pd.DataFrame) -> dict:
+        bare = rows.assign(batch_id=1)[["batch_id", *transform.DOSSIER_COLUMNS]]
+        return {"bare COPY, same encoder": lambda: bare_same_encoder(wh, bare),
+                "bare COPY, pandas CSV": lambda: bare_pandas_csv(wh, bare),
+                "our load (to core)": lambda: ours(wh, rows)}
+
+    loads = {"first load": sides(frame), "night": sides(night)}
+    seconds = {(load_name, name): [] for load_name, named in loads.items() for name in named}
     for run in range(1, args.runs + 1):
         with wh.begin() as conn:
             conn.exec_driver_sql("TRUNCATE bare_copy, core.dossier_history")
         with wh.begin() as conn:  # reclaim the emptied tables' space outside the timings
             conn.exec_driver_sql("CHECKPOINT")
-        for name, side in sides.items():
-            started = time.perf_counter()
-            side()
-            seconds[name].append(time.perf_counter() - started)
-            if name.startswith("bare"):
-                with wh.begin() as conn:
-                    conn.exec_driver_sql("TRUNCATE bare_copy")
-        print(f"run {run}: " + "  ".join(f"{name} {s[-1]:.1f} s" for name, s in seconds.items()), flush=True)
+        for load_name, named in loads.items():
+            for name, side in named.items():
+                started = time.perf_counter()
+                side()
+                seconds[load_name, name].append(time.perf_counter() - started)
+                if name.startswith("bare"):
+                    with wh.begin() as conn:
+                        conn.exec_driver_sql("TRUNCATE bare_copy")
+            print(f"run {run}, {load_name}: " + "  ".join(
+                f"{name} {seconds[load_name, name][-1]:.2f} s" for name in named), flush=True)
+        assert _versions(wh) == len(frame) + len(night)
 
-    ours_s = seconds["our load (to core)"]
-    for name, bare in seconds.items():
-        print(f"{name:24s} min {min(bare):6.1f} s  median {statistics.median(bare):6.1f} s  "
-              f"{len(frame) / statistics.median(bare):10,.0f} rows/s")
-    for name in ("bare COPY, same encoder", "bare COPY, pandas CSV"):
-        ratios = [b / o for b, o in zip(seconds[name], ours_s, strict=False)]
-        print(f"ours / {name}: min {min(ratios):.2f}  median {statistics.median(ratios):.2f} (throughput)")
+    for load_name, named in loads.items():
+        rows = len(frame) if load_name == "first load" else len(night)
+        print(f"-- {load_name}, {rows:,} rows")
+        for name in named:
+            s = seconds[load_name, name]
+            print(f"{name:24s} min {min(s):7.2f} s  median {statistics.median(s):7.2f} s  "
+                  f"{rows / statistics.median(s):10,.0f} rows/s")
+        ours_s = seconds[load_name, "our load (to core)"]
+        for name in ("bare COPY, same encoder", "bare COPY, pandas CSV"):
+            ratios = [b / o for b, o in zip(seconds[load_name, name], ours_s, strict=True)]
+            print(f"ours / {name}: min {min(ratios):.2f}  median {statistics.median(ratios):.2f} (throughput)")
     wh.dispose()
 
 

@@ -341,22 +341,10 @@ def load_versions(wh: Warehouse, conn: Connection, spec: Entity, valid: pd.DataF
     already stored (an earlier batch, or an earlier chunk of this one) are staged, and spec.merge_sql
     compares them with the stored versions at the end of the batch. Returns the rows loaded."""
     code, version = spec.key
-    stored = valid[code].isin(_stored_codes(wh, conn, spec.table, code, valid[code]))
+    stored = valid[code].isin(wh.present(conn, spec.table, code, valid[code]))
     new = valid[~stored].sort_values([code, version])
     new = new.assign(valid_to=new.groupby(code, sort=False)[version].shift(-1))
     return wh.bulk_insert(conn, new, spec.table) + wh.bulk_insert(conn, valid[stored], f"staging.{spec.name}")
-
-
-def _stored_codes(wh: Warehouse, conn: Connection, table: str, column: str, codes: pd.Series) -> set[str]:
-    """The codes with a row in `table`, looked up set-based: an index probe per code (the table's key
-    starts with it), not a scan of the table."""
-    conn.exec_driver_sql("DROP TABLE IF EXISTS _chunk_codes")
-    conn.exec_driver_sql("CREATE TEMPORARY TABLE _chunk_codes (code text)")
-    wh.bulk_insert(conn, pd.DataFrame({"code": codes.dropna().unique()}), "_chunk_codes")
-    stored = {r[0] for r in conn.exec_driver_sql(
-        f"SELECT c.code FROM _chunk_codes c WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.{column} = c.code)")}
-    conn.exec_driver_sql("DROP TABLE _chunk_codes")
-    return stored
 
 
 def _table_columns(conn: Connection, table: str) -> set[str]:

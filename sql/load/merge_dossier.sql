@@ -12,7 +12,23 @@ SELECT DISTINCT dossier_code FROM staging.dossier WHERE batch_id = :batch_id;
 ANALYZE _dossier_touched;
 
 -- Within a batch the copy of a version with the highest status wins, whichever chunk carried it:
--- a version an earlier chunk inserted directly takes a later chunk's copy with a higher status.
+-- a version an earlier chunk inserted directly takes a later chunk's copy with a higher status
+-- (rare). Found with one probe of the primary key per staged version (a correlated aggregate is
+-- not turned into a join: the planner would scan the whole history for the batch's rows).
+CREATE TEMPORARY TABLE _dossier_restated AS
+SELECT *
+FROM (
+    SELECT DISTINCT ON (dossier_code, updated_at) *
+    FROM staging.dossier
+    WHERE batch_id = :batch_id
+    ORDER BY dossier_code, updated_at, status DESC
+) s
+WHERE s.status > (SELECT max(h.status) FROM core.dossier_history h
+                  WHERE h.dossier_code = s.dossier_code AND h.updated_at = s.updated_at
+                    AND h.batch_id = :batch_id);
+
+ANALYZE _dossier_restated;
+
 -- (Non-key columns only: the row keeps its place in the primary key.)
 UPDATE core.dossier_history AS h
 SET procedure_code = s.procedure_code, agency_code = s.agency_code, channel = s.channel,
@@ -23,16 +39,11 @@ SET procedure_code = s.procedure_code, agency_code = s.agency_code, channel = s.
     paid_online = s.paid_online, fee_amount = s.fee_amount, supplement_count = s.supplement_count,
     applicant_key = s.applicant_key, supplement_requested_at = s.supplement_requested_at,
     supplement_due_at = s.supplement_due_at
-FROM (
-    SELECT DISTINCT ON (dossier_code, updated_at) *
-    FROM staging.dossier
-    WHERE batch_id = :batch_id
-    ORDER BY dossier_code, updated_at, status DESC
-) s
+FROM _dossier_restated s
 WHERE h.dossier_code = s.dossier_code
-  AND h.updated_at = s.updated_at
-  AND h.batch_id = :batch_id
-  AND s.status > h.status;
+  AND h.updated_at = s.updated_at;
+
+DROP TABLE _dossier_restated;
 
 -- The versions not stored yet, one row each (a version repeated within the batch: the copy with
 -- the highest status).
