@@ -197,7 +197,8 @@ def test_dashboard_renders_offline_in_chromium(published, tmp_path, chromium):
     assert "UBND huyện Bảo Thắng" in page and "UBND xã Phong Niên" in page  # drill to the communes
     assert f"id=\"d-{DIST}\"" in page
     for label in ("Diễn biến toàn tỉnh so với chỉ tiêu", "Xếp hạng so với chỉ tiêu", "Bản đồ nhiệt",
-                  "Province trend against target", "Điểm đánh giá 0–100", "Lộ trình đạt chỉ tiêu năm"):
+                  "Province trend against target", "Điểm đánh giá 0–100", "Lộ trình đạt chỉ tiêu năm",
+                  "Hồ sơ sau các chỉ số chưa đạt chỉ tiêu"):
         assert label in page
     # the 0-100 scores: departments and districts apart, a bar an agency; the province's score in words
     assert page.count('class="chart score"') == 2 and page.count('class="bar"') == 2

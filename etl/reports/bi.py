@@ -137,10 +137,12 @@ def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None
             conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.mart")
             for name, _kind in mart_columns(conn):
                 conn.exec_driver_sql(f"CREATE TABLE {SNAPSHOT_SCHEMA}.mart.{name} AS SELECT * FROM mart.{name}")
+            comments = []
             for (name, column), text in wh.comments(conn, "mart").items():
                 target = f"{SNAPSHOT_SCHEMA}.mart.{name}"
                 target = f"COLUMN {target}.{column}" if column else f"TABLE {target}"
-                conn.exec_driver_sql(f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'")
+                comments.append(f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'")
+            conn.exec_driver_sql(";\n".join(comments))  # one round trip for the ~300 comments
             conn.commit()
             conn.exec_driver_sql(f"CHECKPOINT {SNAPSHOT_SCHEMA}")
         finally:

@@ -178,22 +178,24 @@ def _trend_section(data: ReportData) -> str:
 
 
 def _ranking_section(data: ReportData, figures: pd.DataFrame) -> str:
-    ranked = figures[figures["rankable"].fillna(False).astype(bool) & figures["value"].notna()
-                     & figures["target"].notna()]
+    rankable = figures["rankable"].fillna(False).astype(bool)
+    ranked = figures[rankable & figures["value"].notna() & figures["target"].notna()]
+    # split once by (indicator, peer group): a boolean filter of every figure per chart is most of the page's cost
+    peers_of = dict(iter(ranked.groupby(["indicator_code", "peer_group"], sort=False)))
+    small_of = figures[~rankable].groupby(["indicator_code", "peer_group"], sort=False).size().to_dict()
     blocks = []
     for r in data.indicators.itertuples(index=False):
         cols = []
         for group, _label, title in GROUPS:
-            peers = ranked[(ranked["indicator_code"] == r.indicator_code) & (ranked["peer_group"] == group)]
+            peers = peers_of.get((r.indicator_code, group), ranked.iloc[:0])
             peers = peers.assign(gap=peers["value"] - peers["target"]).sort_values(["gap", "agency_code"],
                                                                                     ascending=[False, True])
             peers = peers.assign(rank_in_peers=peers["gap"].rank(method="min", ascending=False))
-            small = figures[(figures["indicator_code"] == r.indicator_code) & (figures["peer_group"] == group)
-                            & ~figures["rankable"].fillna(False).astype(bool)]
+            small = small_of.get((r.indicator_code, group), 0)
             body = bar_chart(peers) if len(peers) else "<p class='note'>Không có đơn vị đủ điều kiện xếp hạng.</p>"
             english = "departments" if group == "department" else "districts"
             cols.append(f"<div><h4>{escape(title)} <span class='en'>· {english}"
-                        f"</span></h4>{body}<p class='note'>{len(small)} đơn vị có mẫu số dưới "
+                        f"</span></h4>{body}<p class='note'>{small} đơn vị có mẫu số dưới "
                         f"{data.min_denominator:g} không xếp hạng.</p></div>")
         if any("<svg" in c for c in cols):
             blocks.append(f"<details class='rank'{' open' if not blocks else ''} data-indicator='{r.indicator_code}'>"

@@ -103,20 +103,21 @@ def _save(wb: Workbook, bodies: dict[str, Body], path: Path) -> None:
 
 def _rows_xml(first: int, rows: list[list[tuple]], style_id) -> str:
     letters = [get_column_letter(c) for c in range(1, 1 + max((len(r) for r in rows), default=0))]
+    ids = {style: style_id(style) for style in {style for row in rows for _v, style in row}}
     out = []
     for n, row in enumerate(rows, start=first):
         out.append(f'<row r="{n}">')
         for letter, (value, style) in zip(letters, row, strict=False):
-            ref = f'{letter}{n}" s="{style_id(style)}'
-            if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-                out.append(f'<c r="{ref}" t="n"/>')
-            elif isinstance(value, str):
-                space = ' xml:space="preserve"' if value.strip() and value != value.strip() else ""
-                out.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
+            cell = f'<c r="{letter}{n}" s="{ids[style]}"'
+            if isinstance(value, str):
+                space = ' xml:space="preserve"' if value != value.strip() and value.strip() else ""
+                out.append(f'{cell} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
+            elif value is None or value is pd.NA or (isinstance(value, float) and value != value):  # NaN: empty
+                out.append(f'{cell} t="n"/>')
             elif isinstance(value, bool):
-                out.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+                out.append(f'{cell} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, numbers.Number):
-                out.append(f'<c r="{ref}" t="n"><v>{value:.16g}</v></c>')
+                out.append(f'{cell} t="n"><v>{value:.16g}</v></c>')
             else:
                 raise TypeError(f"{type(value).__name__} in a sheet body: {value!r}")
         out.append("</row>")
