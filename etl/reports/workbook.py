@@ -194,12 +194,16 @@ def _group_row(ws: Worksheet, row: int, label: str, ncols: int) -> None:
 
 
 def _verdict(r) -> tuple[str, str]:
-    """The verdict's text and cell style."""
-    if r is None or r.value is None or pd.isna(r.value):
+    """The verdict's text and cell style of a snapshot row (None: no figure)."""
+    return _verdict_of(None, None) if r is None else _verdict_of(r.value, r.meets_target)
+
+
+def _verdict_of(value, meets_target) -> tuple[str, str]:
+    if value is None or pd.isna(value):
         return "Không phát sinh", "c"
-    if r.meets_target is None or pd.isna(r.meets_target):
+    if meets_target is None or pd.isna(meets_target):
         return "–", "c"
-    return (MET, "met") if bool(r.meets_target) else (NOT_MET, "missed")
+    return (MET, "met") if bool(meets_target) else (NOT_MET, "missed")
 
 
 def _indicator_name(data: ReportData, code: str) -> str:
@@ -397,9 +401,12 @@ def _period_sheet(ws: Worksheet, data: ReportData, period: str) -> Body:
         _k=[name_key((parents.get(p, "") if g == "commune" else "") + "\x01" + n)
             for g, p, n in zip(figures["peer_group"], figures["parent_code"], figures["agency_name"], strict=True)])
     figures = figures.sort_values(["_g", "_k", "indicator_order"])
-    rows = [[(r.agency_name, "l"), (r.level_label, "c"), (r.indicator_name_vi, "l"), (int(r.numerator), "int"),
-             (int(r.denominator), "int"), (r.value, "pct"), (r.target, "pct"), (r.gap_to_target, "gap"), _verdict(r)]
-            for r in figures.itertuples(index=False)]
+    columns = ["agency_name", "level_label", "indicator_name_vi", "numerator", "denominator", "value", "target",
+               "gap_to_target", "meets_target"]
+    rows = [[(name, "l"), (level, "c"), (indicator, "l"), (int(num), "int"), (int(den), "int"), (value, "pct"),
+             (target, "pct"), (gap, "gap"), _verdict_of(value, meets)]
+            for name, level, indicator, num, den, value, target, gap, meets
+            in zip(*(figures[c].tolist() for c in columns), strict=True)]  # lists: pandas rows cost ~10x
     ws.auto_filter.ref = f"A{header_rows}:I{header_rows + len(rows)}"
     _printable(ws, header_rows, [34, 10, 52, 9, 9, 9, 9, 10, 14], freeze_col=1)
     return header_rows + 1, rows
