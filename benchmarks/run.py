@@ -332,27 +332,41 @@ def load(args) -> Outcome:
     cmd = [PY, str(ROOT / "benchmarks" / "bench_load.py"), "--rows", str(rows), "--runs", str(args.runs)]
     print(f"  load: {' '.join(cmd[1:])}", flush=True)
     _, _, out = timed(cmd)
-    # per round: "run N: <side> X s  <side> Y s ..."; then "ours / <side>: min A  median B"
-    rounds: dict[str, list[float]] = {}
-    for line in re.findall(r"^run \d+: (.*)$", out, re.MULTILINE):
+    return read_load(out, rows)
+
+
+def read_load(out: str, rows: int) -> Outcome:
+    """bench_load.py's printed lines: per round "run N[, <part>]: <side> X s  <side> Y s ...", then per part
+    (a "-- <part>, N rows" heading, or none) "ours / <side>: min A  median B"."""
+    rounds: dict[str, dict[str, list[float]]] = {}
+    for part, line in re.findall(r"^run \d+(?:, ([^:]+))?: (.*)$", out, re.MULTILINE):
         for name, value in re.findall(r"(\S.*?) ([\d.]+) s(?:\s{2,}|$)", line):
-            rounds.setdefault(name.strip(), []).append(float(value))
-    ratios = {name.strip(): (float(lo), float(mid))
-              for name, lo, mid in re.findall(r"^ours / (.+?): min ([\d.]+)\s+median ([\d.]+)", out, re.MULTILINE)}
+            rounds.setdefault(part, {}).setdefault(name.strip(), []).append(float(value))
+    ratios: dict[str, dict[str, tuple[float, float]]] = {}
+    part = ""
+    for line in out.splitlines():
+        if heading := re.match(r"^-- (.+?)(?:, [\d,]+ rows)?$", line):
+            part = heading.group(1)
+        elif found := re.match(r"^ours / (.+?): min ([\d.]+)\s+median ([\d.]+)", line):
+            ratios.setdefault(part, {})[found.group(1)] = (float(found.group(2)), float(found.group(3)))
     result = Outcome(raw={"rows": rows, "rounds": rounds, "ratios": ratios, "output": out})
-    ours_name = next((n for n in rounds if n.startswith("our")), None)
-    fair = next((n for n in ratios if "same encoder" in n), next(iter(ratios), None))
-    if ours_name is None or fair is None:
+    for part, sides in rounds.items():
+        ours_name = next((n for n in sides if n.startswith("our")), None)
+        fair = next((n for n in ratios.get(part, {}) if "same encoder" in n), None)
+        if ours_name is None or fair is None:
+            continue
+        per_round = [b / o for b, o in zip(sides[fair], sides[ours_name], strict=False)]
+        first = not part or "first" in part  # the issue's bar is on the million-row (first) load
+        result.rows.append(Row(f"load{', ' + part if part else ''}: dossier versions into PostgreSQL",
+                               sides[ours_name], sides[fair], per_round, f"throughput ours / {fair}",
+                               f"≥ 0.8 at 1,000,000 rows (here {rows:,})" if first else "none",
+                               ratios[part][fair][1] >= 0.8 if first else None))
+        result.details.append(f"load{', ' + part if part else ''} (bench_load.py's own rounds): " + "; ".join(
+            f"{name} {fmt(values)}" for name, values in sides.items()) + "; " + "; ".join(
+            f"ours / {name} min {lo:.2f} median {mid:.2f} (throughput)"
+            for name, (lo, mid) in ratios[part].items()) + ".")
+    if not result.rows:
         result.details.append("load: could not read bench_load.py's output:\n" + out[-1500:])
-        return result
-    bare = rounds.get(fair, [])
-    per_round = [b / o for b, o in zip(bare, rounds[ours_name], strict=False)]
-    result.rows.append(Row(f"load: dossier versions into PostgreSQL, {rows:,} rows", rounds[ours_name], bare,
-                           per_round or list(ratios[fair]), f"throughput ours / {fair}", "≥ 0.8",
-                           ratios[fair][1] >= 0.8))
-    result.details.append(f"load ({rows:,} rows, bench_load.py's own rounds): " + "; ".join(
-        f"{name} {fmt(values)}" for name, values in rounds.items()) + "; " + "; ".join(
-        f"ours / {name} min {lo:.2f} median {mid:.2f} (throughput)" for name, (lo, mid) in ratios.items()) + ".")
     return result
 
 
