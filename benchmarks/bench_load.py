@@ -1,7 +1,6 @@
-"""Load throughput into PostgreSQL: our dossier load (etl.load's load step: chunk by chunk, the
-versions of new dossiers COPY-ed straight into core.dossier_history with their valid_to, the others
-staged; then the merge) against a bare COPY of the same rows into a plain table, in the same run,
-round after round.
+"""Load throughput into PostgreSQL: our dossier load (etl.load's load step: chunk by chunk into
+staging.dossier, then sql/load/merge_dossier.sql into core.dossier_history) against a bare COPY of
+the same rows into a plain table, in the same run, round after round.
 
     .venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--night 18000] [--runs 3] \
         [--url postgresql+psycopg://postgres@127.0.0.1/postgres] [--database dvc_bench]
@@ -16,7 +15,7 @@ bare COPYs, each into a plain table without keys:
 Two loads each round:
 - a first load (a catch-up): every row into an empty history;
 - a night (`--night` rows) against the history the first load left: a third new dossiers, two thirds
-  new versions of stored dossiers (they go through staging and the merge), against the same bare COPYs
+  new versions of stored dossiers, against the same bare COPYs
   of those rows.
 Each round empties the tables first; the output is one line per round and min / median ratios.
 """
@@ -108,14 +107,14 @@ def nightly_versions(history: pd.DataFrame, n: int, seed: int = 2) -> pd.DataFra
 
 def ours(wh: Warehouse, frame: pd.DataFrame) -> None:
     """The load step of etl.load for one validated batch, exactly: per chunk of load.CHUNK_RECORDS, one
-    row per version, then load_versions; then the merge; in one transaction."""
+    row per version COPY-ed into staging.dossier; then the merge into the history; in one transaction."""
     spec = load.entity("dossier")
     batch = load.open_batch(wh, "onestop", "dossier", None, None)
     with wh.begin() as conn:
         for start in range(0, len(frame), load.CHUNK_RECORDS):
             valid = frame.iloc[start:start + load.CHUNK_RECORDS].assign(batch_id=batch.batch_id)
             valid = valid.sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
-            batch.loaded += load.load_versions(wh, conn, spec, valid)
+            batch.loaded += wh.bulk_insert(conn, valid, f"staging.{spec.name}")
         wh.run_script(conn, spec.merge_sql, {"batch_id": batch.batch_id})
     assert batch.loaded == len(frame), batch.loaded
 

@@ -315,9 +315,9 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
         _note_change(spec, batch, outcome.valid)
         resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
         valid = outcome.valid[spec.columns].assign(batch_id=batch.batch_id)
-        if spec.merge_sql:  # one row per version (the highest status): each is written once
+        if spec.merge_sql:  # one row per key: the merge inserts each once
             valid = valid.sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
-            batch.loaded += load_versions(wh, conn, spec, valid)
+            batch.loaded += wh.bulk_insert(conn, valid, f"staging.{spec.name}")
         else:
             if "batch_id" not in _table_columns(conn, spec.table):
                 valid = valid.drop(columns="batch_id")
@@ -332,19 +332,6 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
              batch.batch_id, batch.source, batch.entity, batch.extracted, batch.loaded, batch.quarantined,
              batch.pending)
     return batch
-
-
-def load_versions(wh: Warehouse, conn: Connection, spec: Entity, valid: pd.DataFrame) -> int:
-    """One chunk of versions (one row per key (code, version time)) into a history table, most of them
-    written once: the versions of codes not stored yet (a first load or a catch-up: nearly all; a night:
-    the new dossiers) go straight into the history with their valid_to computed here; those of codes
-    already stored (an earlier batch, or an earlier chunk of this one) are staged, and spec.merge_sql
-    compares them with the stored versions at the end of the batch. Returns the rows loaded."""
-    code, version = spec.key
-    stored = valid[code].isin(wh.present(conn, spec.table, code, valid[code]))
-    new = valid[~stored].sort_values([code, version])
-    new = new.assign(valid_to=new.groupby(code, sort=False)[version].shift(-1))
-    return wh.bulk_insert(conn, new, spec.table) + wh.bulk_insert(conn, valid[stored], f"staging.{spec.name}")
 
 
 def _table_columns(conn: Connection, table: str) -> set[str]:

@@ -6,7 +6,6 @@ PostgreSQL, a registered DataFrame on DuckDB) and how migrations are serialized.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -221,30 +220,6 @@ class Warehouse:
             f"FROM {tmp} t LEFT JOIN {table} c ON {' AND '.join(f'c.{k} = t.{k}' for k in key)}").all())
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return frame["_row"].map(states).astype("string")
-
-    def present(self, conn: Connection, table: str, column: str, values: pd.Series) -> set:
-        """The values that `table` holds in `column`, one index probe each (`column` leads an index).
-        PostgreSQL takes them as one JSON text (no temporary table, no COPY; psycopg dumps a list as an
-        array in Python, several times slower), and a LIMIT 1 subquery per value: the planner cannot turn
-        it into a hash join reading the whole table (as it does with EXISTS while a table filled in the
-        same transaction has no statistics). DuckDB scans them as a DataFrame."""
-        values = values.dropna().unique()
-        if not len(values):
-            return set()
-        if self.dialect == "postgresql":
-            found = conn.execute(sa.text(
-                f"SELECT v FROM json_array_elements_text(CAST(:v AS json)) AS v "
-                f"WHERE (SELECT 1 FROM {table} t WHERE t.{column} = v LIMIT 1) IS NOT NULL"),
-                {"v": json.dumps([str(v) for v in values])})
-        else:
-            raw, name = conn.connection.driver_connection, f"_values_{id(values)}"
-            raw.register(name, pd.DataFrame({"v": values}))
-            try:
-                found = raw.execute(
-                    f"SELECT v FROM {name} WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.{column} = v)").fetchall()
-            finally:
-                raw.unregister(name)
-        return {r[0] for r in found}
 
     def run_script(self, conn: Connection, relpath: str, params: dict | None = None) -> None:
         """Run every statement of a SQL file with the same bound parameters."""

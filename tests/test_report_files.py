@@ -359,3 +359,12 @@ def test_missing_texts_render_empty_not_nan():
 
     assert dashboard._text(float("nan")) == dashboard._text(None) == ""
     assert dashboard._text("<Sở>") == "&lt;Sở&gt;"
+
+
+def test_a_list_with_nothing_to_show_says_so(published, tmp_path, monkeypatch):
+    """A list sheet with no rows (e.g. on 1 January) is written by openpyxl alone, with "(Không có)"."""
+    every = workbook.online_only_services
+    monkeypatch.setattr(workbook, "online_only_services", lambda data: every(data).iloc[0:0])
+    [path] = write_reports(published, END, "lao_cai", tmp_path, formats=("xlsx",))
+    ws = openpyxl.load_workbook(path)[workbook.SHEET_ONLINE_ONLY]
+    assert "(Không có)" in [c.value for row in ws.iter_rows() for c in row]

@@ -85,7 +85,7 @@ def _save(wb: Workbook, bodies: dict[str, Body], path: Path) -> None:
 
     xml = {}
     for i, ws in enumerate(wb.worksheets, start=1):
-        if ws.title in bodies:
+        if ws.title in bodies and bodies[ws.title][1]:  # an empty list says "(Không có)" through openpyxl
             first, rows = bodies[ws.title]
             assert first > ws.max_row, f"{ws.title}: the body must follow the cells openpyxl writes"
             xml[f"xl/worksheets/sheet{i}.xml"] = (first + len(rows) - 1, _rows_xml(first, rows, style_id))
