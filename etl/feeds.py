@@ -35,7 +35,8 @@ class Feed:
     stamps: tuple[str, ...] = ()
     # What the snapshots read of a stored row (columns, or SQL over `{t}.column`; sql/indicators and
     # sql/explain): a row changed only elsewhere (a postal order delivered, not cancelled) restates
-    # from its change time, not from its event time. None: every change counts.
+    # from its change time, not from its event time. None: every change counts. tests/test_feeds.py
+    # changes every other column and checks that no snapshot moves.
     restating: tuple[str, ...] | None = None
 
     @property

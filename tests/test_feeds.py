@@ -55,3 +55,46 @@ def test_docs_sources_table_names_every_feed_and_nothing_else():
     text = (Path(__file__).resolve().parent.parent / "docs" / "sources.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"\| `(core\.[a-z_]+)` \|$", text, flags=re.MULTILINE))
     assert documented == {f.table for f in feeds.FEEDS}, "docs/sources.md's tables must follow etl/feeds.py"
+
+
+# Every column of the table a feed with `restating` loads, changed without changing what `restating`
+# reads (its key and batch_id aside): the snapshots must not move, or `restating` misses a column the
+# indicators read and a night would not restate the dates such a change affects.
+QUIET_CHANGES = {
+    "payment": {"amount": "amount + 1", "channel": "'CHANGED'", "receipt_no": "'changed'",
+                "updated_at": "updated_at + INTERVAL '1 day'",
+                "status": "CASE status WHEN 'paid' THEN 'refunded' WHEN 'refunded' THEN 'paid' "
+                          "WHEN 'pending' THEN 'cancelled' ELSE 'pending' END"},
+    "postal_order": {"delivered_at": "COALESCE(delivered_at, created_at) + INTERVAL '1 day'",
+                     "cod_amount": "COALESCE(cod_amount, 0) + 1", "receiver_province": "'changed'",
+                     "updated_at": "updated_at + INTERVAL '1 day'",
+                     "collection_status": "CASE WHEN collection_status = 4 THEN 4 "
+                                          "WHEN collection_status = 3 THEN 1 ELSE 3 END"},
+}
+
+
+def test_restating_lists_every_column_the_snapshots_read(warehouse):
+    from etl import feeds, indicators
+    from tests.fixtures.all_indicators import D, load_fixture
+
+    load_fixture(warehouse)
+    start = date(D.year, 1, 1)
+
+    def snapshots():
+        indicators.publish_range(warehouse, start, D, "lao_cai")
+        with warehouse.begin() as conn:
+            return conn.exec_driver_sql(
+                "SELECT snapshot_date, period, agency_code, indicator_code, numerator, denominator "
+                "FROM mart.indicator_snapshot ORDER BY 1, 2, 3, 4").all()
+
+    before = snapshots()
+    with warehouse.begin() as conn:
+        for name, sets in QUIET_CHANGES.items():
+            feed = feeds.feed(name)
+            columns = set(conn.exec_driver_sql(f"SELECT * FROM {feed.table} WHERE 1 = 0").keys())
+            plain = {e for e in feed.restating if "{t}" not in e}
+            assert set(sets) == columns - plain - set(feed.key) - {"batch_id"}, name
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM {feed.table}").scalar() > 0
+            conn.exec_driver_sql(f"UPDATE {feed.table} SET " + ", ".join(f"{c} = {v}" for c, v in sets.items()))
+    after = snapshots()
+    assert before and after == before
