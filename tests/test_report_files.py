@@ -368,3 +368,11 @@ def test_a_list_with_nothing_to_show_says_so(published, tmp_path, monkeypatch):
     [path] = write_reports(published, END, "lao_cai", tmp_path, formats=("xlsx",))
     ws = openpyxl.load_workbook(path)[workbook.SHEET_ONLINE_ONLY]
     assert "(Không có)" in [c.value for row in ws.iter_rows() for c in row]
+
+
+def test_control_characters_from_a_source_do_not_break_the_workbook():
+    import xml.etree.ElementTree as ET
+
+    body = workbook._rows_xml(5, [[("Sở\x01 Tư pháp\x1f", "l"), (3, "c")]], lambda style: 0)
+    cells = ET.fromstring(f"<sheetData>{body}</sheetData>").iter("t")
+    assert [c.text for c in cells] == ["Sở Tư pháp"]

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -110,6 +111,7 @@ def _rows_xml(first: int, rows: list[list[tuple]], style_id) -> str:
         for letter, (value, style) in zip(letters, row, strict=False):
             cell = f'<c r="{letter}{n}" s="{ids[style]}"'
             if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters a source sent: XML cannot hold them
                 space = ' xml:space="preserve"' if value != value.strip() and value.strip() else ""
                 out.append(f'{cell} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
             elif value is None or value is pd.NA or (isinstance(value, float) and value != value):  # NaN: empty
