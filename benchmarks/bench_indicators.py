@@ -16,7 +16,9 @@ DataFrame scan on DuckDB), bypassing validation. Only the indicator step is time
 
 What is timed: `etl.indicators.publish_range` for the first N dates of the year, for each N of
 --ranges (one run each, written to mart.indicator_snapshot), and --daily single-date runs
-(`publish_snapshot`, what the nightly DAG does) at the end of the year, to compare.
+(`publish_snapshot`) at the end of the year, to compare; with --nightly N, N interleaved rounds of the
+nightly restatement of 28-31 December in full against incremental (from the published 27 December:
+what `python -m etl run` and the DAG do).
 """
 from __future__ import annotations
 
@@ -273,6 +275,25 @@ def timed(label: str, fn):
     return took, out
 
 
+def nightly_full_vs_incremental(wh: Warehouse, province: str, rounds: int) -> None:
+    """What the nightly run does at the year's end: restate its look-back dates 28-31 December, in full
+    and incrementally from the published 27 December, interleaved, each rolled back."""
+    start, end = date(YEAR, 12, 28), date(YEAR, 12, 31)
+    times: dict[str, list[float]] = {"full": [], "incremental": []}
+    for _ in range(rounds):
+        for kind in times:
+            with wh.engine.connect() as conn:
+                tx = conn.begin()
+                took, _ = timed(kind, lambda: indicators.publish_range(
+                    wh, start, end, province, conn, incremental=kind == "incremental"))  # noqa: B023
+                tx.rollback()
+            times[kind].append(took)
+    for kind, values in times.items():
+        values.sort()
+        print(f"nightly restatement {start:%m-%d}..{end:%m-%d}, {kind}: min {values[0]:.1f} s, "
+              f"median {values[len(values) // 2]:.1f} s over {rounds} rounds", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers-per-year", type=int, default=1_000_000)
@@ -281,6 +302,9 @@ def main() -> None:
     parser.add_argument("--ranges", default="30,90,365", help="numbers of snapshot dates from 1 January")
     parser.add_argument("--daily", type=int, default=3, help="single-date runs to time (nightly-style)")
     parser.add_argument("--keep", action="store_true", help="reuse the data already in the warehouse")
+    parser.add_argument("--nightly", type=int, default=0,
+                        help="rounds of the nightly restatement of 28-31 December, full against incremental "
+                             "(needs 27 December published: --ranges 361)")
     args = parser.parse_args()
     province = "lao_cai"
 
@@ -328,6 +352,8 @@ def main() -> None:
         mean = sum(single) / len(single)
         print(f"single-date run (nightly, at year end): {mean:.1f} s each "
               f"-> a year day by day ≈ {365 * mean / 60:.0f} min")
+    if args.nightly:
+        nightly_full_vs_incremental(wh, province, args.nightly)
     if len(results) >= 2:
         (n0, t0), (n1, t1) = results[0], results[-1]
         print(f"cost ratio {n1} vs {n0} dates: {t1 / t0:.1f}x for {n1 / n0:.1f}x the dates "

@@ -3,7 +3,7 @@ indicator), the dossiers in its denominator -- payment transactions for
 online_payment_transaction_rate, services (agency x procedure) for the service-level indicators --
 whether each is in the numerator, and the fields that decided it. No personal data.
 
-It recomputes the date from the warehouse, in SQL (sql/explain/): indicators/prepare.sql for that
+It recomputes the date from the warehouse, in SQL (sql/explain/): indicators.prepare (sql/indicators/) for that
 single date builds the same working tables the measures read, one file per indicator
 (sql/explain/<kind>/<indicator>.sql) lists the items of those tables with the measure's
 conditions, and scope.sql applies the same agency mapping, roll-up and period windows as
@@ -131,8 +131,7 @@ def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: li
     but temporary tables): the items of `codes` (default: all), for `agency` and `period` (default: all)."""
     kinds = indicator_kinds()
     params = indicators.range_params(day, day, province)
-    wh.run_script(conn, indicators.PREPARE, params)
-    wh.analyze(conn, *indicators.PREPARED_TABLES)
+    indicators.prepare(wh, conn, params)
     wh.run_script(conn, "explain/prepare.sql", params)
     for code in codes or sorted(kinds):
         wh.run_script(conn, f"explain/{kinds[code]}/{code}.sql", {**params, "indicator_code": code})

@@ -5,6 +5,12 @@ mart.indicator_snapshot.
 One run costs about the same for one date as for a year of dates: no step loops over the dates
 (see sql/indicators/prepare.sql). A range is processed in chunks of at most one calendar year
 (the longest period, year-to-date, restarts each 1 January).
+
+An incremental run (`incremental=True`, the nightly restatement) starts from the published snapshot
+of the day before the range, when that is possible (`base_date`): it reads only the dossiers whose
+part in a figure can change after that day (sql/indicators/scope_changed.sql) and adds their change
+to the published figures (incremental.sql), so its cost follows the days' changes, not the year to
+date. It gives the same rows as a full run (tests/test_indicators_incremental.py).
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ log = logging.getLogger(__name__)
 MEASURES_DIR = SQL_DIR / "indicators" / "measures"
 PERIODS = ("day", "mtd", "qtd", "ytd")
 PREPARE = "indicators/prepare.sql"
+VERSIONS = "indicators/versions.sql"
 
 
 def _temp_tables(script: str) -> tuple[list[str], list[str]]:
@@ -32,14 +39,36 @@ def _temp_tables(script: str) -> tuple[list[str], list[str]]:
             re.findall(r"CREATE TEMPORARY TABLE (\w+) \(", text))
 
 
-# The working tables are named in prepare.sql only; each needs statistics once it is filled.
-PREPARED_TABLES, FILLED_LATER_TABLES = _temp_tables(PREPARE)
+# The working tables, named in prepare.sql and versions.sql only: those filled there, and those prepare.sql
+# declares for the measures and services.sql to fill.
+_FILLED, FILLED_LATER_TABLES = _temp_tables(PREPARE)
+PREPARED_TABLES = _FILLED + _temp_tables(VERSIONS)[0]
+# What versions.sql fills from the dossiers a run reads: a measure reading any of these counts only
+# those dossiers, so an incremental run adds its change to the published figures.
+DOSSIER_TABLES = frozenset(_temp_tables(VERSIONS)[0])
 
 
 def measure_codes() -> list[str]:
     """Each file in sql/indicators/measures/ computes the indicator it is named after, given as
     the bound parameter :indicator_code (the files write no code themselves)."""
     return sorted(p.stem for p in MEASURES_DIR.glob("*.sql"))
+
+
+def counts_dossiers(code: str) -> bool:
+    """Whether the measure reads the dossiers' working tables (and so, in an incremental run, only
+    the dossiers that changed): every measure but those of configuration and transactions."""
+    return bool(DOSSIER_TABLES & set(re.findall(r"\bind_\w+", sql_file(f"indicators/measures/{code}.sql"))))
+
+
+def prepare(wh: Warehouse, conn: Connection, params: dict, changed_only: bool = False) -> None:
+    """The working tables of a run (also the drill-down's, etl.explain): every dossier, or only those
+    whose part can change after params' range_start (an incremental run)."""
+    wh.run_script(conn, PREPARE, params, analyze=True)
+    wh.run_script(conn, "indicators/scope_changed.sql" if changed_only else "indicators/scope_all.sql", params,
+                  analyze=True)
+    if changed_only:
+        wh.analyze(conn, "ind_changed")
+    wh.run_script(conn, VERSIONS, params, analyze=True)
 
 
 def _midnight(day: date) -> datetime:
@@ -68,41 +97,67 @@ def year_chunks(start: date, end: date) -> list[tuple[date, date]]:
     return chunks
 
 
-def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: str) -> int:
-    params = range_params(start, end, province)
+def base_date(wh: Warehouse, conn: Connection, start: date, end: date) -> date | None:
+    """The date an incremental run of start..end can start from: the day before start, when its
+    published snapshot is complete and the range crosses no first of a month (mtd, qtd and ytd restart)
+    and no change of the agencies or of the service configuration (the services counted). The caller
+    vouches that the day's snapshot is current (published after every change it counts)."""
+    base = start - timedelta(days=1)
+    if any((base + timedelta(days=i)).day == 1 for i in range(1, (end - base).days + 1)):
+        return None
+    [(stored, agencies, boundaries)] = conn.execute(sa.text("""
+        SELECT (SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date = :b),
+               (SELECT count(*) FROM core.agency WHERE valid_from <= :b AND (valid_to IS NULL OR valid_to >= :b)),
+               (SELECT count(*) FROM core.agency WHERE (valid_from > :b AND valid_from <= :e)
+                                                    OR (valid_to >= :b AND valid_to < :e))
+             + (SELECT count(*) FROM core.service_config WHERE (valid_from > :b AND valid_from <= :e)
+                                                            OR (valid_to >= :b AND valid_to < :e))"""),
+        {"b": base, "e": end}).all()
+    if boundaries or stored != agencies * len(PERIODS) * len(measure_codes()):
+        return None
+    return base
+
+
+def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: str, incremental: bool) -> int:
     began = clock.monotonic()
-    wh.run_script(conn, PREPARE, params)
-    wh.analyze(conn, *PREPARED_TABLES)
+    base = base_date(wh, conn, start, end) if incremental else None
+    params = range_params(base or start, end, province)
+    prepare(wh, conn, params, changed_only=base is not None)
     codes = measure_codes()
     for code in codes:
-        conn.execute(sa.text("INSERT INTO ind_code (indicator_code) VALUES (:code)"), {"code": code})
+        conn.execute(sa.text("INSERT INTO ind_code (indicator_code, incremental) VALUES (:code, :inc)"),
+                     {"code": code, "inc": counts_dossiers(code)})
         wh.run_script(conn, f"indicators/measures/{code}.sql", {**params, "indicator_code": code})
     wh.analyze(conn, *FILLED_LATER_TABLES)  # services.sql reads the service facts
     wh.run_script(conn, "indicators/services.sql", params)
     wh.analyze(conn, *FILLED_LATER_TABLES)  # aggregate.sql reads every fact
     wh.run_script(conn, "indicators/aggregate.sql", params)
-    wh.run_script(conn, "indicators/publish.sql", params)
+    if base is not None:
+        wh.run_script(conn, "indicators/incremental.sql", params)
+    wh.run_script(conn, "indicators/publish.sql", range_params(start, end, province))
     rows = conn.execute(sa.text(
         "SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date >= :s AND snapshot_date <= :e"),
         {"s": start, "e": end}).scalar()
-    log.info("snapshots %s .. %s: %d rows (%d indicators) in %.1f s", start, end, rows, len(codes),
-             clock.monotonic() - began)
+    log.info("snapshots %s .. %s: %d rows (%d indicators%s) in %.1f s", start, end, rows, len(codes),
+             f", incremental from {base}" if base else "", clock.monotonic() - began)
     return int(rows)
 
 
-def publish_range(wh: Warehouse, start: date, end: date, province: str, conn: Connection | None = None) -> int:
+def publish_range(wh: Warehouse, start: date, end: date, province: str, conn: Connection | None = None,
+                  incremental: bool = False) -> int:
     """Compute and write the snapshots of every date from start to end (both included); returns the
-    rows written. In the caller's transaction when `conn` is given, else one transaction per year."""
+    rows written. In the caller's transaction when `conn` is given, else one transaction per year.
+    `incremental`: the published snapshot of the day before start is current (see base_date)."""
     total = 0
     for lo, hi in year_chunks(start, end):
         if conn is not None:
-            total += _compute(wh, conn, lo, hi, province)
+            total += _compute(wh, conn, lo, hi, province, incremental)
         else:
             with wh.begin() as own:
-                total += _compute(wh, own, lo, hi, province)
+                total += _compute(wh, own, lo, hi, province, incremental)
     return total
 
 
-def publish_snapshot(wh: Warehouse, conn: Connection, day: date, province: str) -> int:
+def publish_snapshot(wh: Warehouse, conn: Connection, day: date, province: str, incremental: bool = False) -> int:
     """Compute and write the snapshot of `day` inside the caller's transaction; returns rows written."""
-    return publish_range(wh, day, day, province, conn)
+    return publish_range(wh, day, day, province, conn, incremental)

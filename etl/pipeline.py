@@ -10,7 +10,7 @@ import statistics
 import time as clock
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -246,8 +246,10 @@ def publish_range(res: Resources, ranges: list[tuple[date, date]], run_day: date
         res.warehouse.lock(conn, "publish")
         for start, end in ranges:
             params = {"start": start, "end": end, "run_day": run_day, "t": local_now()}
+            [(current,)] = res.warehouse.query(conn, "ops/publication_current.sql", {
+                "base": start - timedelta(days=1), "next_ts": datetime.combine(start, time())})
             res.warehouse.run_script(conn, "ops/publication_before.sql", params)
-            rows += indicators.publish_range(res.warehouse, start, end, res.province, conn)
+            rows += indicators.publish_range(res.warehouse, start, end, res.province, conn, incremental=bool(current))
             res.warehouse.run_script(conn, "ops/publication_after.sql", params)
     return rows
 

@@ -31,6 +31,9 @@ def sql_file(relpath: str) -> str:
     return (SQL_DIR / relpath).read_text(encoding="utf-8")
 
 
+_CREATED = re.compile(r"CREATE TEMPORARY TABLE (\w+) AS\b")
+
+
 def split_statements(script: str) -> list[str]:
     """Split a SQL file on semicolons that end a line (our files keep one statement per `;\\n`)."""
     parts = _STATEMENT_END.split(script + "\n")
@@ -221,10 +224,13 @@ class Warehouse:
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return frame["_row"].map(states).astype("string")
 
-    def run_script(self, conn: Connection, relpath: str, params: dict | None = None) -> None:
-        """Run every statement of a SQL file with the same bound parameters."""
+    def run_script(self, conn: Connection, relpath: str, params: dict | None = None, analyze: bool = False) -> None:
+        """Run every statement of a SQL file with the same bound parameters; `analyze`: give each table a
+        `CREATE TEMPORARY TABLE t AS` fills its statistics at once, for the statements after it."""
         for stmt in split_statements(sql_file(relpath)):
             _execute(conn, stmt, params)
+            if analyze and (created := _CREATED.search(stmt)):
+                self.analyze(conn, created.group(1))
 
     def query(self, conn: Connection, relpath: str, params: dict | None = None) -> list:
         """The rows of a SQL file holding one query."""

@@ -300,3 +300,38 @@ def test_a_night_loads_what_changed_and_restates_only_what_the_snapshots_read(re
     cancelled = postal("EB2VN", "r-1", 4, "09/03/2022 11:00:00", "16/03/2022 09:00:00")
     _daily(res, cancel, {"postal_order": [cancelled]})
     assert rows(res, "SELECT published_from FROM ops.day_run WHERE run_day = :d", d=cancel) == [(first,)]
+
+
+def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog):
+    """Each night restates its look-back dates from the published date before them, adding only what
+    changed (etl/indicators.py); with a version arriving late and a payment, what the nights leave equals
+    a full publication of the same dates."""
+    load_fixture(res.warehouse, [])
+    nights = [DAY - timedelta(days=4) + timedelta(days=i) for i in range(7)]  # 03-11 .. 03-17
+    d0 = version("n-1", DEPT, "20220311090000", channel=2, status=2, received="20220311090000",
+                 due="20220314170000")
+    records = {
+        nights[0]: {"dossier": [d0]},
+        nights[1]: {"dossier": [version("n-2", COMM, "20220312100000", status=2, received="20220312100000",
+                                        due="20220325170000")]},
+        # a version of n-1 dated two days back arrives late, with its payment; n-1 is overdue from 03-14
+        nights[3]: {"dossier": [version("n-1", DEPT, "20220312150000", channel=2, status=4,
+                                        received="20220311090000", due="20220314170000")],
+                    "payment": [payment("pn-1", "n-1", "20220312160000")]},
+        nights[5]: {"dossier": [version("n-1", DEPT, "20220316100000", channel=2, status=9,
+                                        received="20220311090000", due="20220314170000",
+                                        finished="20220316100000")]},
+    }
+    caplog.set_level("INFO", logger="etl.indicators")
+    for night in nights:
+        _daily(res, night, records.get(night, {}))
+    incremental = [r.getMessage() for r in caplog.records if "incremental from" in r.getMessage()]
+    # the first four nights restate from 03-11, the first date published: in full
+    assert len(incremental) == 3, incremental
+    stored = rows(res, "SELECT * FROM mart.indicator_snapshot ORDER BY snapshot_date, period, agency_code, "
+                       "indicator_code")
+    assert {r.snapshot_date for r in stored} == set(nights)
+    assert any(r.denominator for r in stored if r.indicator_code == "on_time_rate" and r.numerator == 0)
+    pipeline.publish_range(res, [(nights[0], nights[-1])], nights[-1])   # full: no published date before
+    assert rows(res, "SELECT * FROM mart.indicator_snapshot ORDER BY snapshot_date, period, agency_code, "
+                     "indicator_code") == stored

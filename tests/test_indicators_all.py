@@ -315,8 +315,8 @@ def test_measure_files_take_their_code_as_a_bound_parameter():
         assert [c for c in codes if f"'{c}'" in text] == [], f"{code}.sql writes an indicator code literally"
 
 
-def test_the_working_tables_are_named_in_prepare_sql_only():
-    """indicators.py analyzes the tables prepare.sql creates (on PostgreSQL), read from the file."""
+def test_the_working_tables_are_named_in_prepare_and_versions_sql():
+    """The measures read only the working tables prepare.sql and versions.sql create."""
     prepared, later = set(indicators.PREPARED_TABLES), set(indicators.FILLED_LATER_TABLES)
     assert later == {"ind_fact", "ind_service_fact", "ind_service_scope", "ind_code"}
     assert {"ind_version", "ind_run", "ind_recv", "ind_ended", "ind_open", "ind_sync"} <= prepared

@@ -21,12 +21,13 @@ FROM (
 GROUP BY d;
 
 INSERT INTO ops.publication (snapshot_date, first_published_at, last_published_at, last_run_day, times_published,
-                             row_count, rows_changed_last, rows_changed_total)
+                             row_count, rows_changed_last, rows_changed_total, last_batch_id)
 SELECT snapshot_date, CAST(:t AS timestamp), CAST(:t AS timestamp), CAST(:run_day AS date), 1, row_count,
-       rows_changed, rows_changed
+       rows_changed, rows_changed, (SELECT COALESCE(MAX(batch_id), 0) FROM ops.batch)
 FROM _publication_change
 ON CONFLICT (snapshot_date) DO UPDATE SET
     last_published_at = excluded.last_published_at,
+    last_batch_id = excluded.last_batch_id,
     last_run_day = excluded.last_run_day,
     times_published = ops.publication.times_published + 1,
     row_count = excluded.row_count,

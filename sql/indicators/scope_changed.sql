@@ -1,0 +1,89 @@
+-- The dossiers an incremental run reads (versions.sql reads ind_history). The run covers
+-- [:range_start, :range_end] where :range_start is a date already published and still current;
+-- each later date's figure is then that date's published one plus the change, over these
+-- dossiers, from :range_start to the date (etl/indicators.py, incremental.sql). So they must be
+-- every dossier whose part in some figure can differ between :range_start and a later date of
+-- the range (the range crosses no first of a month, so an event of an earlier date stays in
+-- the same month, quarter and year):
+DROP VIEW IF EXISTS ind_history;
+DROP TABLE IF EXISTS ind_changed;
+CREATE TEMPORARY TABLE ind_changed AS
+-- a version written on a date of the range (it starts a run of dates and ends its predecessor's)
+-- or after it (core.dossier holds the latest), or in force over the range with an event on one of
+-- its dates (it enters a period, or leaves :range_start's "day"), or a due date passing within it
+SELECT dossier_code FROM core.dossier
+WHERE updated_at >= CAST(:start_ts AS timestamp)
+   OR received_at >= CAST(:start_ts AS timestamp) OR finished_at >= CAST(:start_ts AS timestamp)
+   OR returned_at >= CAST(:start_ts AS timestamp) OR rejected_at >= CAST(:start_ts AS timestamp)
+   OR (due_at >= CAST(:start_next_ts AS timestamp) AND due_at < CAST(:end_next_ts AS timestamp))
+UNION
+-- evidence from the other systems dated after :range_start: a national-portal sync, an online
+-- payment, a postal order
+SELECT dossier_code FROM core.sync_receipt
+WHERE error_code = 0
+  AND synced_at >= CAST(:start_next_ts AS timestamp) AND synced_at < CAST(:end_next_ts AS timestamp)
+UNION
+SELECT dossier_code FROM core.payment
+WHERE method = 2 AND status IN ('paid', 'refunded')
+  AND transaction_at >= CAST(:start_next_ts AS timestamp) AND transaction_at < CAST(:end_next_ts AS timestamp)
+UNION
+SELECT dossier_code FROM core.paygov_transaction
+WHERE error_code = '00'
+  AND transaction_at >= CAST(:start_next_ts AS timestamp) AND transaction_at < CAST(:end_next_ts AS timestamp)
+UNION
+SELECT dossier_code FROM core.postal_order
+WHERE collection_status <> 4
+  AND created_at >= CAST(:start_next_ts AS timestamp) AND created_at < CAST(:end_next_ts AS timestamp);
+
+-- "Services with at least one dossier" are not sums over dossiers: whether a service has one on a
+-- date needs its other dossiers too. Those that did not change count the same on every date of the
+-- range, so one of each kind suffices: for every service one of these dossiers belongs to, one
+-- dossier per agency, procedure, periods its receipt counts in and everything else versions.sql gives the
+-- service measures (ind_recv's columns but the day of receipt, and whether online-payment or postal
+-- evidence exists by :range_start). A service measure reading anything else must add it here.
+INSERT INTO ind_changed (dossier_code)
+WITH touched AS (
+    SELECT DISTINCT m.mapped_code, h.procedure_code
+    FROM core.dossier_history h
+    JOIN ind_changed c ON c.dossier_code = h.dossier_code
+    JOIN ind_agency_map m ON m.agency_code = h.agency_code
+    WHERE h.received_at >= CAST(:cal_start_ts AS timestamp)
+      AND h.updated_at < CAST(:end_next_ts AS timestamp)
+      AND (h.valid_to IS NULL OR h.valid_to >= CAST(:start_next_ts AS timestamp))
+),
+paid AS (
+    SELECT dossier_code FROM core.payment
+    WHERE method = 2 AND status IN ('paid', 'refunded') AND transaction_at < CAST(:start_next_ts AS timestamp)
+    UNION
+    SELECT dossier_code FROM core.paygov_transaction
+    WHERE error_code = '00' AND transaction_at < CAST(:start_next_ts AS timestamp)
+),
+postal AS (
+    SELECT dossier_code,
+           MAX(CASE WHEN service_type = 'THU_GOM' THEN 1 ELSE 0 END) AS collect,
+           MAX(CASE WHEN service_type = 'PHAT_KQ' THEN 1 ELSE 0 END) AS deliver
+    FROM core.postal_order
+    WHERE collection_status <> 4 AND created_at < CAST(:start_next_ts AS timestamp)
+    GROUP BY dossier_code
+)
+SELECT MIN(h.dossier_code)
+FROM core.dossier h          -- the dossiers not in ind_changed: their latest version is in force over the range
+JOIN ind_agency_map m ON m.agency_code = h.agency_code
+JOIN touched t ON t.mapped_code = m.mapped_code AND t.procedure_code = h.procedure_code
+LEFT JOIN paid p ON p.dossier_code = h.dossier_code
+LEFT JOIN postal o ON o.dossier_code = h.dossier_code
+WHERE h.received_at >= CAST(:cal_start_ts AS timestamp)
+  AND h.status NOT IN (1, 3)
+  AND NOT EXISTS (SELECT 1 FROM ind_changed c WHERE c.dossier_code = h.dossier_code)
+GROUP BY h.agency_code, h.procedure_code,
+         -- the periods its receipt counts in on the range's dates: the month, the quarter or only the year
+         CASE WHEN h.received_at >= CAST(date_trunc('month', CAST(:start_ts AS timestamp)) AS timestamp) THEN 0
+              WHEN h.received_at >= CAST(date_trunc('quarter', CAST(:start_ts AS timestamp)) AS timestamp) THEN 1
+              ELSE 2 END,
+         h.channel,
+         h.result_channel, COALESCE(h.has_digitized_components, FALSE), COALESCE(h.paid_online, 0) IN (1, 2),
+         p.dossier_code IS NULL, o.collect, o.deliver;
+
+CREATE TEMPORARY VIEW ind_history AS
+SELECT h.* FROM core.dossier_history h
+WHERE h.dossier_code IN (SELECT dossier_code FROM ind_changed);

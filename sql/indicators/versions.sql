@@ -1,0 +1,201 @@
+-- The dossiers' working tables of a run over [:range_start, :range_end], after prepare.sql: every
+-- dossier version in force on a date of the range, seen by each family of measures, and the other
+-- systems' evidence per dossier. The versions are read from ind_history: all of
+-- core.dossier_history (scope_all.sql) or the dossiers an incremental run needs (scope_changed.sql).
+-- Parameters: as prepare.sql.
+
+-- Every dossier version that is the state at the end of at least one snapshot date of the
+-- range, with the dates it is that state for: [lo, hi] (a version written on day W and
+-- replaced on day R (R > W) is the end-of-day state for W .. R-1; one replaced the same day is
+-- never an end-of-day state). Versions without a receipt date count in no indicator, and
+-- versions received and ended before this calendar year count in no period of the range.
+DROP TABLE IF EXISTS ind_version;
+CREATE TEMPORARY TABLE ind_version AS
+WITH v AS (
+    SELECT
+        h.dossier_code,
+        h.updated_at,
+        h.procedure_code,
+        h.agency_code,
+        h.channel,                      -- 1 counter (also a NULL KenhThucHien), 2 online, 3 post
+        h.status,
+        h.result_channel,
+        h.received_at,
+        h.due_at,
+        h.supplement_count,
+        -- the clock stops at a supplement request, not before: one made after the due date then in
+        -- force (NgayHenTraCu; NgayHenTra if absent) leaves the dossier late while it waits and after
+        COALESCE(h.supplement_requested_at > COALESCE(h.supplement_due_at, h.due_at), FALSE) AS requested_late,
+        COALESCE(h.has_digitized_components, FALSE) AS has_digitized_components,
+        COALESCE(h.result_digitized, FALSE) AS result_digitized,
+        COALESCE(h.digitally_signed, FALSE) AS digitally_signed,
+        COALESCE(h.paid_online, 0) IN (1, 2) AS paid_flag,
+        -- received: has a receipt date and is neither merely registered (1) nor not accepted (3)
+        h.status NOT IN (1, 3) AS is_received,
+        -- processing ends at the first of processed (9), returned (10), stopped or refused (8, 3)
+        CASE WHEN h.status IN (9, 10) THEN COALESCE(h.finished_at, h.returned_at)
+             WHEN h.status IN (3, 8) THEN COALESCE(h.finished_at, h.rejected_at)
+        END AS ended_at,
+        GREATEST(CAST(h.updated_at AS date), CAST(:range_start AS date)) AS lo,
+        LEAST(COALESCE(CAST(h.valid_to AS date) - 1, CAST(:range_end AS date)), CAST(:range_end AS date)) AS hi
+    FROM ind_history h
+    WHERE h.received_at IS NOT NULL
+      AND h.updated_at < CAST(:end_next_ts AS timestamp)
+      AND (h.valid_to IS NULL OR h.valid_to >= CAST(:start_next_ts AS timestamp))
+)
+SELECT v.*,
+       CAST(v.received_at AS date) AS received_date,
+       -- the event dates the measures count by: before the range only the month of an event
+       -- matters (it decides which mtd/qtd/ytd windows still contain it), so such events are
+       -- moved to the first of their month and facts that differ only by them collapse
+       CASE WHEN v.received_at < CAST(:start_ts AS timestamp)
+            THEN CAST(date_trunc('month', v.received_at) AS date)
+            ELSE CAST(v.received_at AS date) END AS received_event,
+       CASE WHEN v.ended_at < CAST(:start_ts AS timestamp)
+            THEN CAST(date_trunc('month', v.ended_at) AS date)
+            ELSE CAST(v.ended_at AS date) END AS ended_event,
+       (v.ended_at IS NULL AND v.is_received AND v.status <> 7) AS is_open
+FROM v
+WHERE v.lo <= v.hi
+  AND (v.ended_at IS NULL OR v.ended_at >= CAST(:cal_start_ts AS timestamp)
+       OR v.received_at >= CAST(:cal_start_ts AS timestamp));
+
+-- The versions as each family of measures sees them: consecutive versions of a dossier that
+-- look the same to the family are merged into one run of dates [lo, hi] (a dossier going
+-- processing -> awaiting payment -> processing changes nothing on the receipt side), so that the
+-- measures' facts are per run, not per version, and runs of different dossiers collapse. The
+-- families: recv (the dossier as received), ended (once its processing ended), open (received,
+-- not ended, not withdrawn) and sync (as received, with the first date its state is accepted by
+-- the national portal: an accepted sync receipt at or after the change that produced the
+-- version; a version synced by its first day is synced on all its days).
+-- One pass over each dossier's versions in order numbers every family's runs (ind_run): a run
+-- starts where the previous version is not on the day before, is not in the family, or differs
+-- in a column the family reads. Each family's table then merges its runs.
+DROP TABLE IF EXISTS ind_run;
+CREATE TEMPORARY TABLE ind_run AS
+WITH synced AS (
+    SELECT x.dossier_code, x.updated_at,
+           GREATEST(CAST(MIN(r.synced_at) AS date), CAST(:range_start AS date)) AS synced_date
+    FROM ind_version x
+    JOIN core.sync_receipt r
+      ON r.dossier_code = x.dossier_code AND r.error_code = 0 AND r.synced_at >= x.updated_at
+    WHERE x.is_received
+    GROUP BY x.dossier_code, x.updated_at
+),
+v AS (
+    SELECT v.dossier_code, v.agency_code, v.procedure_code, v.received_date, v.received_event, v.channel,
+           v.result_channel, v.has_digitized_components, v.paid_flag, v.ended_event, v.result_digitized,
+           v.digitally_signed, v.due_at, v.lo, v.hi, v.is_received, v.is_open,
+           v.ended_at IS NOT NULL AS is_ended,
+           v.supplement_count <= 1 AND NOT v.requested_late AND (v.due_at IS NULL OR v.ended_at <= v.due_at) AS on_time,
+           v.supplement_count > 1 OR v.requested_late AS late,
+           v.status = 5 AS waiting,
+           CASE WHEN s.synced_date <= v.lo THEN DATE '1900-01-01' ELSE s.synced_date END AS synced_from
+    FROM ind_version v
+    LEFT JOIN synced s ON s.dossier_code = v.dossier_code AND s.updated_at = v.updated_at
+),
+same AS (
+    -- the previous version, on the day before, with the same agency, is the same for the family
+    SELECT v.*,
+           LAG(v.hi) OVER w = v.lo - 1 AND LAG(v.agency_code) OVER w = v.agency_code AS follows,
+           LAG(v.is_received) OVER w
+             AND LAG(v.procedure_code) OVER w = v.procedure_code
+             AND LAG(v.received_date) OVER w = v.received_date
+             AND LAG(v.received_event) OVER w = v.received_event
+             AND LAG(v.channel) OVER w = v.channel
+             AND LAG(v.result_channel) OVER w IS NOT DISTINCT FROM v.result_channel
+             AND LAG(v.has_digitized_components) OVER w = v.has_digitized_components
+             AND LAG(v.paid_flag) OVER w = v.paid_flag AS same_recv,
+           LAG(v.is_ended) OVER w
+             AND LAG(v.ended_event) OVER w = v.ended_event
+             AND LAG(v.result_channel) OVER w IS NOT DISTINCT FROM v.result_channel
+             AND LAG(v.result_digitized) OVER w = v.result_digitized
+             AND LAG(v.digitally_signed) OVER w = v.digitally_signed
+             AND LAG(v.on_time) OVER w = v.on_time AS same_ended,
+           LAG(v.is_open) OVER w
+             AND LAG(v.late) OVER w = v.late
+             AND LAG(v.waiting) OVER w = v.waiting
+             AND LAG(v.due_at) OVER w IS NOT DISTINCT FROM v.due_at AS same_open,
+           LAG(v.is_received) OVER w
+             AND LAG(v.received_event) OVER w = v.received_event
+             AND LAG(v.synced_from) OVER w IS NOT DISTINCT FROM v.synced_from AS same_sync
+    FROM v
+    WINDOW w AS (PARTITION BY v.dossier_code ORDER BY v.lo)
+)
+SELECT s.dossier_code, s.agency_code, s.procedure_code, s.received_date, s.received_event, s.channel,
+       s.result_channel, s.has_digitized_components, s.paid_flag, s.ended_event, s.result_digitized,
+       s.digitally_signed, s.on_time, s.late, s.waiting, s.due_at, s.synced_from, s.lo, s.hi,
+       s.is_received, s.is_ended, s.is_open,
+       SUM(CASE WHEN s.follows AND s.same_recv THEN 0 ELSE 1 END) OVER w AS recv_run,
+       SUM(CASE WHEN s.follows AND s.same_ended THEN 0 ELSE 1 END) OVER w AS ended_run,
+       SUM(CASE WHEN s.follows AND s.same_open THEN 0 ELSE 1 END) OVER w AS open_run,
+       SUM(CASE WHEN s.follows AND s.same_sync THEN 0 ELSE 1 END) OVER w AS sync_run
+FROM same s
+WINDOW w AS (PARTITION BY s.dossier_code ORDER BY s.lo ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+
+DROP TABLE IF EXISTS ind_recv;
+CREATE TEMPORARY TABLE ind_recv AS
+SELECT dossier_code, agency_code, procedure_code, received_date, received_event, channel, result_channel,
+       has_digitized_components, paid_flag, MIN(lo) AS lo, MAX(hi) AS hi
+FROM ind_run
+WHERE is_received
+GROUP BY dossier_code, recv_run, agency_code, procedure_code, received_date, received_event, channel,
+         result_channel, has_digitized_components, paid_flag;
+
+DROP TABLE IF EXISTS ind_ended;
+CREATE TEMPORARY TABLE ind_ended AS
+SELECT dossier_code, agency_code, ended_event, result_channel, result_digitized, digitally_signed, on_time,
+       MIN(lo) AS lo, MAX(hi) AS hi
+FROM ind_run
+WHERE is_ended
+GROUP BY dossier_code, ended_run, agency_code, ended_event, result_channel, result_digitized, digitally_signed,
+         on_time;
+
+DROP TABLE IF EXISTS ind_open;
+CREATE TEMPORARY TABLE ind_open AS
+SELECT dossier_code, agency_code, late, waiting, due_at, MIN(lo) AS lo, MAX(hi) AS hi
+FROM ind_run
+WHERE is_open
+GROUP BY dossier_code, open_run, agency_code, late, waiting, due_at;
+
+DROP TABLE IF EXISTS ind_sync;
+CREATE TEMPORARY TABLE ind_sync AS
+SELECT dossier_code, agency_code, received_event, synced_from, MIN(lo) AS lo, MAX(hi) AS hi
+FROM ind_run
+WHERE is_received
+GROUP BY dossier_code, sync_run, agency_code, received_event, synced_from;
+
+-- Evidence from the other systems, per dossier: the first day a successful online payment
+-- transaction exists (one-stop payment with method online that reached "paid" -- a later refund
+-- does not undo it -- or a PayGov transaction with error code '00'), and the first day a
+-- (not cancelled) postal order exists to collect the dossier / to deliver its result. A day
+-- before the range is the range's first day: the same for every date of the range.
+DROP TABLE IF EXISTS ind_paid_tx;
+CREATE TEMPORARY TABLE ind_paid_tx AS
+SELECT dossier_code, GREATEST(MIN(paid_date), CAST(:range_start AS date)) AS paid_date
+FROM (
+    SELECT dossier_code, CAST(transaction_at AS date) AS paid_date
+    FROM core.payment
+    WHERE method = 2 AND status IN ('paid', 'refunded')
+    UNION ALL
+    SELECT dossier_code, CAST(transaction_at AS date)
+    FROM core.paygov_transaction
+    WHERE error_code = '00'
+) t
+WHERE dossier_code IN (SELECT dossier_code FROM ind_version)
+GROUP BY dossier_code;
+
+DROP TABLE IF EXISTS ind_postal;
+CREATE TEMPORARY TABLE ind_postal AS
+SELECT dossier_code,
+       CASE WHEN MIN(CASE WHEN service_type = 'THU_GOM' THEN created_at END) IS NOT NULL
+            THEN GREATEST(CAST(MIN(CASE WHEN service_type = 'THU_GOM' THEN created_at END) AS date),
+                          CAST(:range_start AS date)) END AS collect_date,
+       CASE WHEN MIN(CASE WHEN service_type = 'PHAT_KQ' THEN created_at END) IS NOT NULL
+            THEN GREATEST(CAST(MIN(CASE WHEN service_type = 'PHAT_KQ' THEN created_at END) AS date),
+                          CAST(:range_start AS date)) END AS deliver_date
+FROM core.postal_order
+WHERE collection_status <> 4
+  AND dossier_code IN (SELECT dossier_code FROM ind_version)
+GROUP BY dossier_code;
+

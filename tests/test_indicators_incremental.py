@@ -1,0 +1,98 @@
+"""An incremental run (the nightly restatement: etl/indicators.py, sql/indicators/scope_changed.sql)
+gives the rows a full run gives, on the hand-worked province of tests/fixtures/all_indicators.py and
+the supplement cases of test_indicators_all.py, on DuckDB and on PostgreSQL; and it falls back to a
+full run where its published starting point cannot be trusted to carry over.
+(On 40 days of the simulator's data: test_indicators_reference.py.)
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from etl import indicators
+from tests.fixtures.all_indicators import load_fixture, load_reference_and_dossiers
+from tests.fixtures.reference import assert_same, reference_snapshot, warehouse_snapshot
+from tests.test_indicators_all import SUPPLEMENT_DOSSIERS
+
+PROVINCE = "lao_cai"
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _walk_incrementally(warehouse, start: date, end: date) -> list[date]:
+    """Publish `start` in full, then every later date on its own as the nightly run does (incremental
+    from the day before); each date must equal the naive reference. Returns the dates that really ran
+    incrementally."""
+    indicators.publish_range(warehouse, start, start, PROVINCE)
+    incremental = []
+    for day in _days(start + timedelta(days=1), end):
+        with warehouse.begin() as conn:
+            if indicators.base_date(warehouse, conn, day, day) is not None:
+                incremental.append(day)
+            indicators.publish_snapshot(warehouse, conn, day, PROVINCE, incremental=True)
+            assert_same(warehouse_snapshot(conn, day), reference_snapshot(conn, day), f"incremental {day}")
+    return incremental
+
+
+def test_day_by_day_incremental_runs_equal_the_reference_across_a_month_and_the_merger(warehouse):
+    load_fixture(warehouse)
+    start, end = date(2022, 4, 20), date(2022, 5, 17)
+    incremental = _walk_incrementally(warehouse, start, end)
+    # 1 May starts a month (and the merger of OLD into NEW): computed in full; every other date incremental
+    assert incremental == [d for d in _days(start + timedelta(days=1), end) if d != date(2022, 5, 1)]
+
+
+def test_incremental_runs_follow_open_dossiers_past_their_due_dates_and_supplement_requests(warehouse):
+    load_reference_and_dossiers(warehouse, [SUPPLEMENT_DOSSIERS])
+    assert len(_walk_incrementally(warehouse, date(2022, 5, 2), date(2022, 5, 16))) == 14
+
+
+def test_a_restated_range_from_a_published_date_equals_a_full_run(warehouse):
+    """The nightly shape: the look-back dates and the night's date from the date before them."""
+    load_fixture(warehouse)
+    indicators.publish_range(warehouse, date(2022, 5, 1), date(2022, 5, 17), PROVINCE)
+    with warehouse.begin() as conn:
+        full = {d: warehouse_snapshot(conn, d) for d in _days(date(2022, 5, 12), date(2022, 5, 17))}
+        conn.execute(sa.text(  # what a stale restatement would leave; the incremental run must replace it
+            "UPDATE mart.indicator_snapshot SET numerator = numerator + 7 WHERE snapshot_date >= DATE '2022-05-12'"))
+    for lo, hi in ((date(2022, 5, 12), date(2022, 5, 16)), (date(2022, 5, 17), date(2022, 5, 17))):
+        with warehouse.begin() as conn:
+            assert indicators.base_date(warehouse, conn, lo, hi) == lo - timedelta(days=1)
+            indicators.publish_range(warehouse, lo, hi, PROVINCE, conn, incremental=True)
+    with warehouse.begin() as conn:
+        for d, rows in full.items():
+            assert_same(warehouse_snapshot(conn, d), rows, f"restated {d}")
+
+
+def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(warehouse):
+    load_fixture(warehouse)
+    indicators.publish_range(warehouse, date(2022, 4, 1), date(2022, 5, 17), PROVINCE)
+    with warehouse.begin() as conn:
+        base = indicators.base_date
+        assert base(warehouse, conn, date(2022, 5, 10), date(2022, 5, 16)) == date(2022, 5, 9)
+        assert base(warehouse, conn, date(2022, 4, 28), date(2022, 5, 3)) is None   # crosses 1 May (mtd restarts)
+        assert base(warehouse, conn, date(2022, 5, 1), date(2022, 5, 1)) is None
+        assert base(warehouse, conn, date(2022, 5, 18), date(2022, 5, 19)) == date(2022, 5, 17)
+        assert base(warehouse, conn, date(2022, 5, 19), date(2022, 5, 19)) is None   # 05-18 never published
+        # a configuration row that starts within the range changes which services count
+        conn.execute(sa.text("UPDATE core.service_config SET valid_from = DATE '2022-05-14' "
+                             "WHERE agency_code = (SELECT min(agency_code) FROM core.service_config) "
+                             "AND valid_from = DATE '2022-01-01' AND procedure_code = "
+                             "(SELECT min(procedure_code) FROM core.service_config)"))
+        assert base(warehouse, conn, date(2022, 5, 10), date(2022, 5, 16)) is None
+        assert base(warehouse, conn, date(2022, 5, 15), date(2022, 5, 16)) == date(2022, 5, 14)
+        # a published snapshot missing a row (a measure added since, say) is no starting point
+        conn.execute(sa.text("DELETE FROM mart.indicator_snapshot WHERE snapshot_date = DATE '2022-05-14' "
+                             "AND indicator_code = 'on_time_rate' AND period = 'day' "
+                             "AND agency_code = (SELECT min(agency_code) FROM core.agency)"))
+        assert base(warehouse, conn, date(2022, 5, 15), date(2022, 5, 16)) is None
+
+
+def test_measures_of_configuration_and_transactions_are_computed_whole():
+    """They read complete inputs in an incremental run too; every other measure counts dossiers."""
+    whole = {c for c in indicators.measure_codes() if not indicators.counts_dossiers(c)}
+    assert whole == {"full_online_service_rate", "fee_online_payment_enabled_rate",
+                     "national_portal_integration_rate", "online_payment_transaction_rate"}
