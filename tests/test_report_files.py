@@ -8,7 +8,7 @@ import csv
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pandas as pd
@@ -376,3 +376,51 @@ def test_control_characters_from_a_source_do_not_break_the_workbook():
     body = workbook._rows_xml(5, [[("Sở\x01 Tư pháp\x1f", "l"), (3, "c")]], lambda style: 0)
     cells = ET.fromstring(f"<sheetData>{body}</sheetData>").iter("t")
     assert [c.text for c in cells] == ["Sở Tư pháp"]
+
+
+def _copy_rows(path) -> dict[str, list]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as copy:
+        names = [r[0] for r in copy.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'mart' ORDER BY 1").fetchall()]
+        return {n: sorted(map(repr, copy.execute(f"SELECT * FROM mart.{n}").fetchall())) for n in names}
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_the_next_bi_copy_rewrites_only_the_dates_republished_and_equals_a_whole_copy(warehouse, tmp_path, caplog):
+    from etl import pipeline
+
+    load_fixture(warehouse)
+    with Resources.from_settings(config.settings(), warehouse.url) as res:
+        pipeline.publish_range(res, [(START, END)], END)   # ops.publication knows every date
+        path = bi.export_mart_snapshot(warehouse)
+        before = _copy_rows(path)
+        # late data restates the last three dates: one dossier more, received on END - 2
+        with warehouse.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO core.dossier_history SELECT * REPLACE ('late-1' AS dossier_code, "
+                f"TIMESTAMP '{END - timedelta(days=2)} 09:00:00' AS updated_at, "
+                f"TIMESTAMP '{END - timedelta(days=2)} 09:00:00' AS received_at) "
+                "FROM core.dossier_history WHERE received_at IS NOT NULL AND valid_to IS NULL LIMIT 1")
+        pipeline.publish_range(res, [(END - timedelta(days=2), END)], END)
+    caplog.set_level("INFO", logger="etl.reports.bi")
+    assert bi.export_mart_snapshot(warehouse) == path
+    assert f"dates from {END - timedelta(days=2)} refreshed" in caplog.text
+    whole = bi.export_mart_snapshot(warehouse, tmp_path / "whole" / "dvc_mart.duckdb")
+    incremental = _copy_rows(path)
+    assert incremental == _copy_rows(whole)
+    changed = {name for name in incremental if incremental[name] != before[name]}
+    assert {"indicator_snapshot", "snapshot_detail", "snapshot_revision", "agency_score"} <= changed, changed
+
+
+def test_every_mart_object_by_snapshot_date_is_copied_by_date_or_whole_on_purpose(duckdb_url):
+    """A new view with a snapshot date must be placed: by date (its rows of a date read only that date)
+    or whole (it reads the latest date, say)."""
+    from etl.warehouse import Warehouse
+
+    wh = Warehouse(duckdb_url)
+    wh.migrate()
+    with wh.begin() as conn:
+        dated = {name for (name, _kind), cols in bi.mart_columns(conn).items() if "snapshot_date" in cols}
+    assert dated == set(bi.BY_DATE) | {"below_target", "scorecard_latest"}

@@ -3,10 +3,14 @@ the indicators' display order, a Vietnamese + English comment on every mart obje
 and on PostgreSQL the read-only role through which BI tools read mart."""
 from __future__ import annotations
 
+import hashlib
 import logging
+import shutil
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from etl.config import settings
@@ -119,12 +123,53 @@ def mart_snapshot_path(wh: Warehouse) -> Path | None:
     return Path(database).parent / "bi" / "dvc_mart.duckdb"
 
 
+# Objects whose rows of a snapshot date depend only on that date's snapshot (and reference data): the
+# next copy refreshes only the dates republished since. Every other object is copied whole each time
+# (small, or reading the latest date, or the loads' data quality).
+BY_DATE = ("indicator_snapshot", "snapshot_detail", "snapshot_revision", "agency_ranking", "agency_score",
+           "agency_score_part", "province_trend", "target_trajectory")
+# What the copied rows are made of besides the snapshots: when any of it changes, the next copy is whole.
+REFERENCE = ("ops.schema_migration", "core.agency", "core.target", "core.procedure", "mart.indicator",
+             "mart.indicator_projection", "mart.score_criterion", "mart.report_setting")
+
+
+def _reference_fingerprint(conn: Connection) -> str:
+    digest = hashlib.sha256()
+    for table in REFERENCE:
+        for row in sorted(map(repr, conn.exec_driver_sql(f"SELECT * FROM {table}").all())):
+            digest.update(row.encode())
+    return digest.hexdigest()
+
+
+def _refresh_from(conn: Connection, previous: Path, fingerprint: str) -> date | None | bool:
+    """From which snapshot date the previous copy needs refreshing (None: none), or False when it must be
+    made whole again (missing, unreadable, or the reference data or the schema changed since)."""
+    if not previous.exists():
+        return False
+    import duckdb
+
+    try:
+        with duckdb.connect(str(previous), read_only=True) as copy:
+            state = copy.execute("SELECT reference FROM ops.copy_state").fetchone()
+            copied = dict(copy.execute("SELECT snapshot_date, times_published FROM ops.copied_publication").fetchall())
+    except duckdb.Error:  # a damaged copy, or one from before copy_state existed: made whole again
+        log.info("the previous BI copy %s has no state to continue from; making it whole", previous)
+        return False
+    if state is None or state[0] != fingerprint:
+        return False
+    now = dict(conn.exec_driver_sql("SELECT snapshot_date, times_published FROM ops.publication").all())
+    if not now or set(copied) - set(now):  # snapshots written outside a publication, or dates gone
+        return False
+    return min((d for d, times in now.items() if copied.get(d) != times), default=None)
+
+
 def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None:
     """Copy every mart table and view (materialized as a table, with its comments) into a separate
     DuckDB file that BI tools open read-only while the pipeline holds the warehouse: DuckDB lets one
     process write a file, and no other process open it meanwhile. Written beside, then moved over the
-    previous copy (a reader that has the old one open keeps reading it). Returns its path; None on
-    PostgreSQL."""
+    previous copy (a reader that has the old one open keeps reading it). The previous copy is reused:
+    of the objects kept by date (BY_DATE) only the dates republished since are written again, so a
+    night's copy follows the night, not the history. Returns its path; None on PostgreSQL."""
     from etl.reports import replacing
 
     path = path or mart_snapshot_path(wh)
@@ -132,21 +177,45 @@ def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None
         return None
     with replacing(path) as tmp, wh.engine.connect() as conn:
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        fingerprint = _reference_fingerprint(conn)
+        since = _refresh_from(conn, path, fingerprint)
+        conn.rollback()
+        if since is not False:
+            shutil.copyfile(path, tmp)
         conn.exec_driver_sql(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS {SNAPSHOT_SCHEMA}")
         try:
-            conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.mart")
+            if since is False:
+                conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.mart")
+                conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.ops")
             for name, _kind in mart_columns(conn):
-                conn.exec_driver_sql(f"CREATE TABLE {SNAPSHOT_SCHEMA}.mart.{name} AS SELECT * FROM mart.{name}")
-            comments = []
-            for (name, column), text in wh.comments(conn, "mart").items():
                 target = f"{SNAPSHOT_SCHEMA}.mart.{name}"
-                target = f"COLUMN {target}.{column}" if column else f"TABLE {target}"
-                comments.append(f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'")
-            conn.exec_driver_sql(";\n".join(comments))  # one round trip for the ~300 comments
+                if since is False:
+                    conn.exec_driver_sql(f"CREATE TABLE {target} AS SELECT * FROM mart.{name}")
+                elif name in BY_DATE:
+                    if since is not None:
+                        conn.execute(sa.text(f"DELETE FROM {target} WHERE snapshot_date >= :d"), {"d": since})
+                        conn.execute(sa.text(f"INSERT INTO {target} SELECT * FROM mart.{name} "
+                                             "WHERE snapshot_date >= :d"), {"d": since})
+                else:
+                    conn.exec_driver_sql(f"DELETE FROM {target}")
+                    conn.exec_driver_sql(f"INSERT INTO {target} SELECT * FROM mart.{name}")
+            if since is False:
+                comments = []
+                for (name, column), text in wh.comments(conn, "mart").items():
+                    target = f"{SNAPSHOT_SCHEMA}.mart.{name}"
+                    target = f"COLUMN {target}.{column}" if column else f"TABLE {target}"
+                    comments.append(f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'")
+                conn.exec_driver_sql(";\n".join(comments))  # one round trip for the ~300 comments
+            # what the next copy compares: the reference data, and each date's number of publications
+            conn.execute(sa.text(f"CREATE OR REPLACE TABLE {SNAPSHOT_SCHEMA}.ops.copy_state AS "
+                                 "SELECT CAST(:r AS text) AS reference"), {"r": fingerprint})
+            conn.exec_driver_sql(f"CREATE OR REPLACE TABLE {SNAPSHOT_SCHEMA}.ops.copied_publication AS "
+                                 "SELECT snapshot_date, times_published FROM ops.publication")
             conn.commit()
             conn.exec_driver_sql(f"CHECKPOINT {SNAPSHOT_SCHEMA}")
         finally:
             conn.rollback()
             conn.exec_driver_sql(f"DETACH {SNAPSHOT_SCHEMA}")
-    log.info("read-only copy of mart for BI tools: %s", path)
+    log.info("read-only copy of mart for BI tools (%s): %s",
+             "whole" if since is False else f"dates from {since} refreshed" if since else "no date refreshed", path)
     return path
