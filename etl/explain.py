@@ -283,8 +283,17 @@ def to_csv(drill: Drilldown) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(drill.headings())
+    columns = drill.columns()
+    texts: dict[tuple[str, object], str] = {}  # most cells repeat (codes, statuses, dates): each written once
     for row in drill.rows:
-        writer.writerow([cell_text(c, row[c], True) for c in drill.columns()])
+        cells = []
+        for c in columns:
+            key = (c, row[c])
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = cell_text(c, row[c], True)
+            cells.append(text)
+        writer.writerow(cells)
     return out.getvalue()
 
 
