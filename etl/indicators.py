@@ -105,14 +105,7 @@ def base_date(wh: Warehouse, conn: Connection, start: date, end: date) -> date |
     base = start - timedelta(days=1)
     if any((base + timedelta(days=i)).day == 1 for i in range(1, (end - base).days + 1)):
         return None
-    [(stored, agencies, boundaries)] = conn.execute(sa.text("""
-        SELECT (SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date = :b),
-               (SELECT count(*) FROM core.agency WHERE valid_from <= :b AND (valid_to IS NULL OR valid_to >= :b)),
-               (SELECT count(*) FROM core.agency WHERE (valid_from > :b AND valid_from <= :e)
-                                                    OR (valid_to >= :b AND valid_to < :e))
-             + (SELECT count(*) FROM core.service_config WHERE (valid_from > :b AND valid_from <= :e)
-                                                            OR (valid_to >= :b AND valid_to < :e))"""),
-        {"b": base, "e": end}).all()
+    [(stored, agencies, boundaries)] = wh.query(conn, "indicators/base_date.sql", {"b": base, "e": end})
     if boundaries or stored != agencies * len(PERIODS) * len(measure_codes()):
         return None
     return base
