@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etl.warehouse import SQL_DIR, Warehouse, sql_file
+from etl.warehouse import CREATED_TABLE, SQL_DIR, Warehouse, sql_file
 
 log = logging.getLogger(__name__)
 MEASURES_DIR = SQL_DIR / "indicators" / "measures"
@@ -35,7 +35,7 @@ def _temp_tables(script: str) -> tuple[list[str], list[str]]:
     """The temporary tables a script fills (`CREATE TEMPORARY TABLE t AS ...`) and those it only
     declares (`CREATE TEMPORARY TABLE t (...)`) for the later steps to fill."""
     text = sql_file(script)
-    return (re.findall(r"CREATE TEMPORARY TABLE (\w+) AS\b", text),
+    return (CREATED_TABLE.findall(text),
             re.findall(r"CREATE TEMPORARY TABLE (\w+) \(", text))
 
 
@@ -103,10 +103,14 @@ def base_date(wh: Warehouse, conn: Connection, start: date, end: date) -> date |
     and no change of the agencies or of the service configuration (the services counted). The caller
     vouches that the day's snapshot is current (published after every change it counts)."""
     base = start - timedelta(days=1)
-    if any((base + timedelta(days=i)).day == 1 for i in range(1, (end - base).days + 1)):
-        return None
     [(stored, agencies, boundaries)] = wh.query(conn, "indicators/base_date.sql", {"b": base, "e": end})
-    if boundaries or stored != agencies * len(PERIODS) * len(measure_codes()):
+    expected = agencies * len(PERIODS) * len(measure_codes())
+    starts_month = any((base + timedelta(days=i)).day == 1 for i in range(1, (end - base).days + 1))
+    why = ("the range starts a month" if starts_month
+           else "agencies or the service configuration change within the range" if boundaries
+           else f"{base} has {stored} published rows, not {expected}" if stored != expected else None)
+    if why:
+        log.info("snapshots %s .. %s in full, not from %s: %s", start, end, base, why)
         return None
     return base
 

@@ -31,7 +31,8 @@ def sql_file(relpath: str) -> str:
     return (SQL_DIR / relpath).read_text(encoding="utf-8")
 
 
-_CREATED = re.compile(r"CREATE TEMPORARY TABLE (\w+) AS\b")
+# A statement that fills a temporary table (`CREATE TEMPORARY TABLE t AS ...`): t.
+CREATED_TABLE = re.compile(r"CREATE TEMPORARY TABLE (\w+) AS\b")
 
 
 def split_statements(script: str) -> list[str]:
@@ -229,7 +230,7 @@ class Warehouse:
         `CREATE TEMPORARY TABLE t AS` fills its statistics at once, for the statements after it."""
         for stmt in split_statements(sql_file(relpath)):
             _execute(conn, stmt, params)
-            if analyze and (created := _CREATED.search(stmt)):
+            if analyze and (created := CREATED_TABLE.search(stmt)):
                 self.analyze(conn, created.group(1))
 
     def query(self, conn: Connection, relpath: str, params: dict | None = None) -> list:

@@ -67,7 +67,8 @@ def test_a_restated_range_from_a_published_date_equals_a_full_run(warehouse):
             assert_same(warehouse_snapshot(conn, d), rows, f"restated {d}")
 
 
-def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(warehouse):
+def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(warehouse, caplog):
+    caplog.set_level("INFO", logger="etl.indicators")
     load_fixture(warehouse)
     indicators.publish_range(warehouse, date(2022, 4, 1), date(2022, 5, 17), PROVINCE)
     with warehouse.begin() as conn:
@@ -75,6 +76,7 @@ def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(wareh
         assert base(warehouse, conn, date(2022, 5, 10), date(2022, 5, 16)) == date(2022, 5, 9)
         assert base(warehouse, conn, date(2022, 4, 28), date(2022, 5, 3)) is None   # crosses 1 May (mtd restarts)
         assert base(warehouse, conn, date(2022, 5, 1), date(2022, 5, 1)) is None
+        assert "2022-05-01 .. 2022-05-01 in full, not from 2022-04-30: the range starts a month" in caplog.text
         assert base(warehouse, conn, date(2022, 5, 18), date(2022, 5, 19)) == date(2022, 5, 17)
         assert base(warehouse, conn, date(2022, 5, 19), date(2022, 5, 19)) is None   # 05-18 never published
         # a configuration row that starts within the range changes which services count
@@ -89,6 +91,7 @@ def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(wareh
                              "AND indicator_code = 'on_time_rate' AND period = 'day' "
                              "AND agency_code = (SELECT min(agency_code) FROM core.agency)"))
         assert base(warehouse, conn, date(2022, 5, 15), date(2022, 5, 16)) is None
+        assert "2022-05-14 has 359 published rows, not 360" in caplog.text
 
 
 def test_measures_of_configuration_and_transactions_are_computed_whole():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -141,11 +142,17 @@ def _reference_fingerprint(conn: Connection) -> str:
     return digest.hexdigest()
 
 
-def _refresh_from(conn: Connection, previous: Path, fingerprint: str) -> date | None | bool:
-    """From which snapshot date the previous copy needs refreshing (None: none), or False when it must be
-    made whole again (missing, unreadable, or the reference data or the schema changed since)."""
+@dataclass
+class CopyPlan:
+    whole: bool                 # no usable previous copy: every object copied whole
+    since: date | None = None   # else the first date republished since it (None: none)
+
+
+def _copy_plan(conn: Connection, previous: Path, fingerprint: str) -> CopyPlan:
+    """Whether the previous copy can be continued (it exists, is readable, and the reference data and
+    the schema are as it recorded) and, if so, from which snapshot date it needs rewriting."""
     if not previous.exists():
-        return False
+        return CopyPlan(whole=True)
     import duckdb
 
     try:
@@ -154,13 +161,13 @@ def _refresh_from(conn: Connection, previous: Path, fingerprint: str) -> date | 
             copied = dict(copy.execute("SELECT snapshot_date, times_published FROM ops.copied_publication").fetchall())
     except duckdb.Error:  # a damaged copy, or one from before copy_state existed: made whole again
         log.info("the previous BI copy %s has no state to continue from; making it whole", previous)
-        return False
+        return CopyPlan(whole=True)
     if state is None or state[0] != fingerprint:
-        return False
+        return CopyPlan(whole=True)
     now = dict(conn.exec_driver_sql("SELECT snapshot_date, times_published FROM ops.publication").all())
     if not now or set(copied) - set(now):  # snapshots written outside a publication, or dates gone
-        return False
-    return min((d for d, times in now.items() if copied.get(d) != times), default=None)
+        return CopyPlan(whole=True)
+    return CopyPlan(whole=False, since=min((d for d, times in now.items() if copied.get(d) != times), default=None))
 
 
 def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None:
@@ -178,28 +185,28 @@ def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None
     with replacing(path) as tmp, wh.engine.connect() as conn:
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         fingerprint = _reference_fingerprint(conn)
-        since = _refresh_from(conn, path, fingerprint)
+        plan = _copy_plan(conn, path, fingerprint)
         conn.rollback()
-        if since is not False:
+        if not plan.whole:
             shutil.copyfile(path, tmp)
         conn.exec_driver_sql(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS {SNAPSHOT_SCHEMA}")
         try:
-            if since is False:
+            if plan.whole:
                 conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.mart")
                 conn.exec_driver_sql(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}.ops")
             for name, _kind in mart_columns(conn):
                 target = f"{SNAPSHOT_SCHEMA}.mart.{name}"
-                if since is False:
+                if plan.whole:
                     conn.exec_driver_sql(f"CREATE TABLE {target} AS SELECT * FROM mart.{name}")
                 elif name in BY_DATE:
-                    if since is not None:
-                        conn.execute(sa.text(f"DELETE FROM {target} WHERE snapshot_date >= :d"), {"d": since})
+                    if plan.since is not None:
+                        conn.execute(sa.text(f"DELETE FROM {target} WHERE snapshot_date >= :d"), {"d": plan.since})
                         conn.execute(sa.text(f"INSERT INTO {target} SELECT * FROM mart.{name} "
-                                             "WHERE snapshot_date >= :d"), {"d": since})
+                                             "WHERE snapshot_date >= :d"), {"d": plan.since})
                 else:
                     conn.exec_driver_sql(f"DELETE FROM {target}")
                     conn.exec_driver_sql(f"INSERT INTO {target} SELECT * FROM mart.{name}")
-            if since is False:
+            if plan.whole:
                 comments = []
                 for (name, column), text in wh.comments(conn, "mart").items():
                     target = f"{SNAPSHOT_SCHEMA}.mart.{name}"
@@ -217,5 +224,6 @@ def export_mart_snapshot(wh: Warehouse, path: Path | None = None) -> Path | None
             conn.rollback()
             conn.exec_driver_sql(f"DETACH {SNAPSHOT_SCHEMA}")
     log.info("read-only copy of mart for BI tools (%s): %s",
-             "whole" if since is False else f"dates from {since} refreshed" if since else "no date refreshed", path)
+             "whole" if plan.whole else f"dates from {plan.since} refreshed" if plan.since else "no date refreshed",
+             path)
     return path
