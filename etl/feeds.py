@@ -3,7 +3,8 @@
 The pipeline, the loaders, the quality gates, the DAGs (which import this module at parse time, so
 it imports nothing heavy), the pools file (checked against it by the tests) and docs/sources.md's
 table all follow it. Adding a kind of record is one entry here, plus its frame spec in
-etl/transform.py, its suite in expectations/<name>.json, its table in a migration, and a test.
+etl/transform.py, its suite in expectations/<name>.json, its table in a migration (a daily feed's
+table also has `record_hash text`: etl/load.py sets re-read records aside by it), and a test.
 """
 from __future__ import annotations
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import partial
 
 import pandas as pd
 import sqlalchemy as sa
@@ -187,12 +186,12 @@ def record_validation(conn: Connection, batch: BatchResult, tally: ValidationTal
 # -- entities ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Entity:
-    """A feed of etl/feeds.py with what loading it needs: its frame builder and loaded columns."""
+    """A feed of etl/feeds.py with what loading it needs: its frame spec and loaded columns."""
     name: str
     source: str
-    to_frame: Callable[[list[dict]], pd.DataFrame]
+    spec: transform.Spec
+    pii_key: bytes | None
     record_key: str
-    columns: list[str]
     table: str
     key: list[str]
     newer: str | None = None
@@ -201,14 +200,33 @@ class Entity:
     stamps: tuple[str, ...] = ()
     restating: tuple[str, ...] | None = None
 
+    @property
+    def columns(self) -> list[str]:
+        """The columns compared with a stored row (Warehouse.stored_state)."""
+        return self.spec.columns
+
+    @property
+    def fingerprinted(self) -> bool:
+        """A daily feed: its rows keep `record_hash`, so that a re-read record is found before parsing."""
+        return bool(self.stamps)
+
+    @property
+    def loaded(self) -> list[str]:
+        return [*self.columns, "record_hash"] if self.fingerprinted else self.columns
+
+    def to_frame(self, records: list[dict]) -> pd.DataFrame:
+        if self.spec.personal:
+            return transform.frame(self.spec, records, key=self.pii_key or b"")
+        return transform.frame(self.spec, records)
+
+    def fingerprints(self, records: list[dict]) -> list[str]:
+        return transform.fingerprints(records, self.pii_key)
+
 
 def entity(name: str, pii_key_value: bytes | None = None) -> Entity:
     feed = feeds.feed(name)
-    spec = getattr(transform, feed.frame)
-    to_frame = partial(transform.frame, spec, key=pii_key_value or b"") if spec.personal else \
-        partial(transform.frame, spec)
-    return Entity(feed.name, feed.system, to_frame, feed.record_key, spec.columns, feed.table, list(feed.key),
-                  feed.newer, feed.merge_sql, feed.references_dossier, feed.stamps, feed.restating)
+    return Entity(feed.name, feed.system, getattr(transform, feed.frame), pii_key_value, feed.record_key, feed.table,
+                  list(feed.key), feed.newer, feed.merge_sql, feed.references_dossier, feed.stamps, feed.restating)
 
 
 def _chunks(pages: Iterable[list[dict]], size: int) -> Iterator[list[dict]]:
@@ -262,13 +280,41 @@ def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame
         batch.day_records += int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
 
 
+def _unique(records: list[dict], hashes: list[str]) -> tuple[list[dict], list[str]]:
+    """A record repeated across pages is the same record: its first copy is kept, it is not an error."""
+    first: dict[str, dict] = {}
+    for fingerprint, record in zip(hashes, records, strict=True):
+        first.setdefault(fingerprint, record)
+    return list(first.values()), list(first)
+
+
+def _set_aside_rereads(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult, records: list[dict],
+                       hashes: list[str]) -> tuple[list[dict], list[str], list[str | None]]:
+    """The records not stored exactly as they are, with their hashes and what the fingerprints tell of
+    them (Warehouse.stored_fingerprints: "new", or None for "compare"). A night re-reads its look-back
+    days: those records were validated and loaded before, and are counted here without being parsed."""
+    probe = transform.parse_columns(spec.spec, records, (spec.key[0],))
+    state = wh.stored_fingerprints(conn, probe.assign(record_hash=hashes, _row=range(len(records))), spec.table,
+                                   spec.key[0]).tolist()
+    reread = [record for record, s in zip(records, state, strict=True) if s == "same"]
+    if reread:
+        batch.extracted += len(reread)
+        _count_day_records(spec, batch, transform.parse_columns(spec.spec, reread, spec.stamps[:1]))
+    rest = [i for i, s in enumerate(state) if s != "same"]
+    return [records[i] for i in rest], [hashes[i] for i in rest], [state[i] for i in rest]
+
+
 def _drop_unchanged(wh: Warehouse, conn: Connection, spec: Entity, frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows not stored exactly as they are, with `_state` (Warehouse.stored_state). A night re-reads
-    its look-back days: those records were validated and loaded before, and nothing would change."""
+    """The rows not stored exactly as they are, with `_state` (Warehouse.stored_state, for the rows whose
+    fingerprint did not tell)."""
     if not spec.stamps or frame.empty:
         return frame.assign(_state="new")
-    state = wh.stored_state(conn, frame[[*spec.columns, "_row"]], spec.table, spec.key, spec.restating)
-    return frame.assign(_state=state.values)[lambda f: f["_state"] != "same"]
+    unknown = frame["_state"].isna()
+    if unknown.any():
+        state = wh.stored_state(conn, frame.loc[unknown, [*spec.columns, "_row"]], spec.table, spec.key,
+                                spec.restating)
+        frame = frame.assign(_state=frame["_state"].where(~unknown, state))
+    return frame[frame["_state"] != "same"]
 
 
 def _note_change(spec: Entity, batch: BatchResult, valid: pd.DataFrame) -> None:
@@ -284,6 +330,24 @@ def _note_change(spec: Entity, batch: BatchResult, valid: pd.DataFrame) -> None:
         batch.changed_from = earliest if batch.changed_from is None else min(batch.changed_from, earliest)
 
 
+def _parse(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult, records: list[dict],
+           retried: bool) -> pd.DataFrame:
+    """A chunk's records as a frame with a unique `_row`, without the records re-read as they are stored."""
+    state: list[str | None] | None = None
+    if spec.fingerprinted:
+        records, hashes = _unique(records, spec.fingerprints(records))
+        state = [None] * len(records)
+        if not retried:
+            records, hashes, state = _set_aside_rereads(wh, conn, spec, batch, records, hashes)
+            if not records:
+                return pd.DataFrame()
+    frame = spec.to_frame(records)
+    if state is not None:
+        frame = frame.assign(record_hash=hashes, _state=pd.Series(state, index=frame.index, dtype=object))
+    # Copies differing only in personal data are the same record once pseudonymized.
+    return frame.drop_duplicates("_payload").assign(_row=lambda f: range(len(f)))
+
+
 def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[list[dict]],
                batch: BatchResult) -> BatchResult:
     """Stream pages -> frame -> validate -> quarantine the failures, hold the records whose dossier has not
@@ -292,9 +356,9 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
     tally = ValidationTally(spec.name)
     waits_possible = spec.references_dossier and batch.day is not None
     for records, retried in _chunk_stream(conn, spec, batch, pages):
-        frame = spec.to_frame(records)
-        # A record repeated across pages is the same record: keep one, it is not an error.
-        frame = frame.drop_duplicates("_payload").assign(_row=lambda f: range(len(f)))
+        frame = _parse(wh, conn, spec, batch, records, retried)
+        if frame.empty:
+            continue
         if retried:
             batch.retried += len(frame)
         else:
@@ -314,7 +378,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
         batch.quarantined += quarantine(wh, conn, rejected, batch, spec.record_key)
         _note_change(spec, batch, outcome.valid)
         resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
-        valid = outcome.valid[spec.columns].assign(batch_id=batch.batch_id)
+        valid = outcome.valid[spec.loaded].assign(batch_id=batch.batch_id)
         if spec.merge_sql:  # one row per key: the merge inserts each once
             valid = valid.sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
             batch.loaded += wh.bulk_insert(conn, valid, f"staging.{spec.name}")

@@ -19,7 +19,7 @@ from etl import config, feeds, indicators, load, targets, validate
 from etl.pii import pii_key
 from etl.sources.ndxp import NdxpClient
 from etl.sources.onestop import OneStopClient
-from etl.sources.prefetch import prefetched
+from etl.sources.prefetch import Prefetch, prefetched
 from etl.sources.vnpost import VnpostClient
 from etl.timeutil import Window, days, local_now
 from etl.warehouse import Warehouse
@@ -142,8 +142,22 @@ def refresh_reference(res: Resources, day: date) -> dict[str, int] | None:
 
 
 def load_sources(res: Resources, day: date) -> list[load.BatchResult]:
-    """Every daily feed for `day`, in the registry's order (dossiers first)."""
-    return [load_daily(res, feed.name, day) for feed in feeds.daily_feeds()]
+    """Every daily feed for `day`, loaded in the registry's order (dossiers first). Every system is read
+    from the start, each by one thread that reads its feeds in turn: a feed's pages arrive while the
+    feeds before it load."""
+    daily = feeds.daily_feeds()
+    windows = [extraction_window(res, feed.system, feed.name, day) for feed in daily]
+    readers: list[Prefetch] = []
+    last: dict[str, Prefetch] = {}
+    try:
+        for feed, window in zip(daily, windows, strict=True):
+            last[feed.system] = Prefetch(feed.fetch(res.client(feed.system), window), after=last.get(feed.system))
+            readers.append(last[feed.system])
+        return [_load(res, load.entity(feed.name, pii_key()), reader, window)
+                for feed, reader, window in zip(daily, readers, windows, strict=True)]
+    finally:
+        for reader in readers:
+            reader.close()
 
 
 # -- quality gates ---------------------------------------------------------------------------

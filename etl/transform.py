@@ -9,11 +9,13 @@ de-duplication); a spec with personal data is pseudonymized first (etl/pii.py).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
+import msgspec
 import pandas as pd
 
 from etl.pii import pseudonymize
@@ -152,6 +154,27 @@ def frame(spec: Spec, records: list[dict], key: bytes | None = None) -> pd.DataF
         out[f.column] = f.parse(values)
     out["_row"] = range(len(out))
     out["_payload"] = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records]
+    return out
+
+
+_SORTED_JSON = msgspec.json.Encoder(order="sorted")
+
+
+def fingerprints(records: list[dict], key: bytes | None = None) -> list[str]:
+    """Each record as the source sent it, hashed (BLAKE2b keyed with the PII key, so that nothing in a
+    record can be guessed from its hash): stored as `record_hash` beside the row it loaded, so that a
+    night finds the records its look-back re-reads before parsing them."""
+    keyed = hashlib.sha256(key).digest() if key else b""
+    return [hashlib.blake2b(_SORTED_JSON.encode(r), key=keyed, digest_size=16).hexdigest() for r in records]
+
+
+def parse_columns(spec: Spec, records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Only `columns` of `frame(spec, records)` (without pseudonymizing: none is personal)."""
+    out = pd.DataFrame(index=range(len(records)))
+    for f in spec.fields:
+        if f.column in columns:
+            values = pd.Series([r.get(f.source) for r in records], dtype=object)
+            out[f.column] = f.parse(text(values) if f.raw else values)
     return out
 
 

@@ -225,6 +225,22 @@ class Warehouse:
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return frame["_row"].map(states).astype("string")
 
+    def stored_fingerprints(self, conn: Connection, frame: pd.DataFrame, table: str, key_column: str) -> pd.Series:
+        """For each row of `frame` (`_row`, `key_column` and `record_hash`): "same" where `table` holds a row
+        with its `record_hash` (it was loaded from this very record), "new" where `table` holds no row with
+        its `key_column` (the first column of the table's key), else None (stored_state must compare)."""
+        tmp = "_fingerprint_tmp"
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {tmp} AS SELECT {key_column}, record_hash, 0 AS _row FROM {table} WHERE 1 = 0")
+        self.bulk_insert(conn, frame[[key_column, "record_hash", "_row"]], tmp)
+        self.analyze(conn, tmp)
+        found = dict(conn.exec_driver_sql(
+            f"SELECT t._row, max(CASE WHEN c.record_hash = t.record_hash THEN 1 ELSE 0 END) "
+            f"FROM {tmp} t JOIN {table} c ON c.{key_column} = t.{key_column} GROUP BY t._row").all())
+        conn.exec_driver_sql(f"DROP TABLE {tmp}")
+        return frame["_row"].map(lambda row: "new" if row not in found else "same" if found[row] else None)
+
     def run_script(self, conn: Connection, relpath: str, params: dict | None = None, analyze: bool = False) -> None:
         """Run every statement of a SQL file with the same bound parameters; `analyze`: give each table a
         `CREATE TEMPORARY TABLE t AS` fills its statistics at once, for the statements after it."""

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from etl.sources.prefetch import prefetched
+from etl.sources.prefetch import Prefetch, prefetched
 
 
 def pages(n: int, fail_at: int | None = None, fetched: list | None = None):
@@ -37,4 +37,26 @@ def test_reads_at_most_depth_pages_ahead_and_stops_when_left():
     stream.close()
     time.sleep(0.3)
     assert len(fetched) <= 6
+    assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_reader_after_another_starts_when_that_one_has_read_its_last_page():
+    """One system's feeds are read in turn (never two requests at a time), all of them while the first loads."""
+    first_fetched: list[int] = []
+    second_fetched: list[int] = []
+    first = Prefetch(pages(5, fetched=first_fetched), depth=10)
+    second = Prefetch(pages(5, fetched=second_fetched), depth=10, after=first)
+    time.sleep(0.3)
+    assert first_fetched == list(range(5)) and second_fetched == list(range(5))  # both read before either loads
+    assert [p[0]["n"] for p in first] + [p[0]["n"] for p in second] == list(range(5)) * 2
+
+    blocked = Prefetch(pages(100, fetched=first_fetched), depth=2)
+    waiting: list[int] = []
+    after_blocked = Prefetch(pages(5, fetched=waiting), depth=2, after=blocked)
+    time.sleep(0.3)
+    assert waiting == []  # the first is still reading (its queue is full)
+    for reader in (blocked, after_blocked):
+        reader.close()
+    time.sleep(0.3)
+    assert waiting == []
     assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())

@@ -197,3 +197,14 @@ def test_personal_data_needs_the_key():
 
 if __name__ == "__main__":
     record()
+
+
+def test_a_fingerprint_is_the_record_whatever_its_key_order_and_needs_the_pii_key():
+    from etl.transform import fingerprints
+
+    record = {"MaHoSo": "H1", "ChuHoSo": {"SoDinhDanh": "010203040506", "HoVaTen": "Trần Thị Bình"}, "Gia": 10**20}
+    reordered = {"Gia": 10**20, "ChuHoSo": {"HoVaTen": "Trần Thị Bình", "SoDinhDanh": "010203040506"}, "MaHoSo": "H1"}
+    changed = {**record, "ChuHoSo": {"SoDinhDanh": "010203040506", "HoVaTen": "Trần Thị Bính"}}
+    a, b, c = fingerprints([record, reordered, changed], b"key")
+    assert a == b and a != c and len(a) == 32
+    assert fingerprints([record], b"another key") != [a]

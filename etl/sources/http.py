@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import msgspec
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -145,7 +146,7 @@ class HttpSource:
             status, detail = resp.status_code, f"HTTP {resp.status_code}: {_one_line(resp.text)}"
         else:
             try:
-                body = resp.json()
+                body = msgspec.json.decode(resp.content)  # twice as fast as json: pages are read beside loading
             except ValueError:
                 raise _Again(f"malformed JSON body ({_one_line(resp.text, 80)!r})") from None
             problem = self._envelope_error(body) if envelope else None

@@ -24,12 +24,12 @@ INSERT INTO core.dossier_history (
     submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
     result_channel, has_digitized_components, result_digitized, digitally_signed,
     paid_online, fee_amount, supplement_count, applicant_key, batch_id,
-    supplement_requested_at, supplement_due_at)
+    supplement_requested_at, supplement_due_at, record_hash)
 SELECT dossier_code, updated_at, procedure_code, agency_code, channel, status,
        submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
        result_channel, has_digitized_components, result_digitized, digitally_signed,
        paid_online, fee_amount, supplement_count, applicant_key, batch_id,
-       supplement_requested_at, supplement_due_at
+       supplement_requested_at, supplement_due_at, record_hash
 FROM staging.dossier s
 WHERE batch_id = :batch_id
   AND NOT EXISTS (SELECT 1 FROM _dossier_touched t WHERE t.dossier_code = s.dossier_code);
@@ -41,13 +41,13 @@ INSERT INTO core.dossier_history (
     submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
     result_channel, has_digitized_components, result_digitized, digitally_signed,
     paid_online, fee_amount, supplement_count, applicant_key, batch_id,
-    supplement_requested_at, supplement_due_at)
+    supplement_requested_at, supplement_due_at, record_hash)
 SELECT DISTINCT ON (dossier_code, updated_at)
        dossier_code, updated_at, procedure_code, agency_code, channel, status,
        submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
        result_channel, has_digitized_components, result_digitized, digitally_signed,
        paid_online, fee_amount, supplement_count, applicant_key, batch_id,
-       supplement_requested_at, supplement_due_at
+       supplement_requested_at, supplement_due_at, record_hash
 FROM staging.dossier s
 WHERE batch_id = :batch_id
   AND dossier_code IN (SELECT dossier_code FROM _dossier_touched)
