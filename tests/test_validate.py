@@ -166,3 +166,19 @@ def test_a_site_rendered_before_the_vendored_files_is_rewritten_whole(docs):
     shutil.rmtree(docs / data_docs.SITE_VENDOR)
     assert validate.build_data_docs(), "nothing new, but the site has no vendored files yet"
     assert cdn not in old.read_text() and (docs / data_docs.SITE_VENDOR / data_docs.VENDORED[cdn]).is_file()
+
+
+def test_a_process_that_validates_does_not_import_scipy_stats(tmp_path):
+    """Great Expectations' import of scipy.stats (a third of its import time) is deferred to its first use:
+    none of the suites needs it."""
+    script = ("import sys\n"
+              "from etl import validate\n"
+              "from tests.fixtures.validation import BAD, GOOD, PARAMETERS, dossier_frame\n"
+              "outcome = validate.validate(dossier_frame(GOOD + BAD), 'dossier', PARAMETERS)\n"
+              "validate.build_data_docs()\n"
+              "print(len(outcome.rejected), type(sys.modules['scipy.stats']).__name__)\n")
+    env = {**os.environ, "DATA_DOCS_DIR": str(tmp_path / "docs")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["4", "_LazyModule"]
