@@ -41,12 +41,22 @@ def onestop(session: requests.Session, base: str, endpoint: str, start: datetime
         page += 1
 
 
+def ndxp_login(session: requests.Session, base: str) -> None:
+    session.headers["Authorization"] = "Bearer " + session.post(f"{base}/ndxp/oauth2/token", timeout=30, data={
+        "grant_type": "client_credentials", "client_id": os.environ.get("NDXP_CLIENT_ID") or "dev-ndxp-client",
+        "client_secret": os.environ.get("NDXP_CLIENT_SECRET") or "dev-ndxp-secret"}).json()["access_token"]
+
+
 def ndxp(session: requests.Session, base: str, path: str, start: datetime, end: datetime) -> int:
     params = {"fromDate": f"{start:%Y-%m-%dT%H:%M:%S}+07:00", "toDate": f"{end:%Y-%m-%dT%H:%M:%S}+07:00"}
     rows, cursor = 0, None
     while True:
-        body = session.get(f"{base}{path}", params={**params, **({"cursor": cursor} if cursor else {})},
-                           timeout=30).json()
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        resp = session.get(f"{base}{path}", params=query, timeout=30)
+        if resp.status_code == 401:  # the token expired during a long read: a new one, and again
+            ndxp_login(session, base)
+            resp = session.get(f"{base}{path}", params=query, timeout=30)
+        body = resp.json()
         rows += len(body["items"])
         cursor = body.get("nextCursor")
         if not cursor:
@@ -70,10 +80,7 @@ def read_all(base: str, start: datetime, end: datetime) -> dict[str, int]:
     one = requests.Session()
     one.headers["X-API-Key"] = os.environ.get("ONESTOP_API_KEY") or "dev-onestop-key"
     nat = requests.Session()
-    token = nat.post(f"{base}/ndxp/oauth2/token", timeout=30, data={
-        "grant_type": "client_credentials", "client_id": os.environ.get("NDXP_CLIENT_ID") or "dev-ndxp-client",
-        "client_secret": os.environ.get("NDXP_CLIENT_SECRET") or "dev-ndxp-secret"}).json()["access_token"]
-    nat.headers["Authorization"] = f"Bearer {token}"
+    ndxp_login(nat, base)
     post = requests.Session()
     post.headers["access_token"] = post.post(f"{base}/vnpost/api/auth", timeout=30, json={
         "username": os.environ.get("VNPOST_USERNAME") or "dev-vnpost",
