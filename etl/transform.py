@@ -139,6 +139,13 @@ class Spec:
         return [f.column for f in self.fields]
 
 
+def _add_field(out: pd.DataFrame, f: Field, values: pd.Series) -> None:
+    """The field's column (and its `_raw` text, which is what gets parsed then) from the source values."""
+    if f.raw:
+        values = out[f"{f.column}_raw"] = text(values)
+    out[f.column] = f.parse(values)
+
+
 def frame(spec: Spec, records: list[dict], key: bytes | None = None) -> pd.DataFrame:
     """One row per record: the spec's columns (with their `_raw` text), `_row` and `_payload`."""
     if spec.personal:
@@ -148,10 +155,7 @@ def frame(spec: Spec, records: list[dict], key: bytes | None = None) -> pd.DataF
     raw = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     out = pd.DataFrame(index=range(len(raw)))
     for f in spec.fields:
-        values = raw[f.source] if f.source in raw else pd.Series([None] * len(raw), dtype=object)
-        if f.raw:
-            values = out[f"{f.column}_raw"] = text(values)
-        out[f.column] = f.parse(values)
+        _add_field(out, f, raw[f.source] if f.source in raw else pd.Series([None] * len(raw), dtype=object))
     out["_row"] = range(len(out))
     out["_payload"] = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records]
     return out
@@ -173,8 +177,7 @@ def parse_columns(spec: Spec, records: list[dict], columns: tuple[str, ...]) -> 
     out = pd.DataFrame(index=range(len(records)))
     for f in spec.fields:
         if f.column in columns:
-            values = pd.Series([r.get(f.source) for r in records], dtype=object)
-            out[f.column] = f.parse(text(values) if f.raw else values)
+            _add_field(out, f, pd.Series([r.get(f.source) for r in records], dtype=object))
     return out
 
 
