@@ -1,6 +1,7 @@
 """Great Expectations validation (etl/validate.py): the row-level split of a batch, and Data Docs
 rendered once per run from the stored results of every batch (this process's and earlier ones'),
 naming failing rows by their record's key, and rendering offline (etl/data_docs)."""
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from etl import data_docs, validate
@@ -182,3 +184,33 @@ def test_a_process_that_validates_does_not_import_scipy_stats(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["4", "_LazyModule"]
+
+
+def test_an_expectation_builds_its_configuration_once_a_run_and_the_outcome_is_unchanged(docs, monkeypatch):
+    """Great Expectations rebuilds an expectation's configuration for every argument it reads; within a run
+    (validate._one_run) each expectation builds it once. The outcome is the same as without, and outside a
+    run the configuration follows changes to the expectation."""
+    from great_expectations.expectations import expectation as gx_expectation
+
+    built = []
+
+    class Counted(gx_expectation.ExpectationConfiguration):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(gx_expectation, "ExpectationConfiguration", Counted)  # what the property builds
+    frame = dossier_frame(GOOD + BAD)
+    memoized = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test memo {uuid.uuid4().hex}")
+    builds_memoized = len(built)
+    built.clear()
+    monkeypatch.setattr(validate, "_one_run", contextlib.nullcontext)
+    plain = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test plain {uuid.uuid4().hex}")
+    assert builds_memoized * 3 < len(built), (builds_memoized, len(built))
+    assert memoized.details == plain.details and memoized.failed == plain.failed == 4
+    pd.testing.assert_frame_equal(memoized.rejected, plain.rejected)
+    pd.testing.assert_frame_equal(memoized.valid, plain.valid)
+
+    expectation = validate._suite("dossier").expectations[0].copy(deep=True)
+    expectation.meta = {"checked": "outside a run"}
+    assert expectation.configuration.meta == {"checked": "outside a run"}
