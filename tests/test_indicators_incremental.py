@@ -51,13 +51,17 @@ def test_incremental_runs_follow_open_dossiers_past_their_due_dates_and_suppleme
 
 
 def test_a_restated_range_from_a_published_date_equals_a_full_run(warehouse):
-    """The nightly shape: the look-back dates and the night's date from the date before them."""
+    """The nightly shape: the look-back dates and the night's date from the date before them. A republished
+    range is written as a difference: stale figures are replaced, rows no longer computed go."""
     load_fixture(warehouse)
     indicators.publish_range(warehouse, date(2022, 5, 1), date(2022, 5, 17), PROVINCE)
     with warehouse.begin() as conn:
         full = {d: warehouse_snapshot(conn, d) for d in _days(date(2022, 5, 12), date(2022, 5, 17))}
         conn.execute(sa.text(  # what a stale restatement would leave; the incremental run must replace it
             "UPDATE mart.indicator_snapshot SET numerator = numerator + 7 WHERE snapshot_date >= DATE '2022-05-12'"))
+        conn.execute(sa.text(  # a row of an agency the range does not hold
+            "INSERT INTO mart.indicator_snapshot (snapshot_date, period, agency_code, indicator_code, numerator, "
+            "denominator) VALUES (DATE '2022-05-13', 'day', 'GONE', 'online_dossier_rate', 1, 2)"))
     for lo, hi in ((date(2022, 5, 12), date(2022, 5, 16)), (date(2022, 5, 17), date(2022, 5, 17))):
         with warehouse.begin() as conn:
             assert indicators.base_date(warehouse, conn, lo, hi) == lo - timedelta(days=1)
