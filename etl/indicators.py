@@ -27,6 +27,8 @@ from etl.warehouse import CREATED_TABLE, SQL_DIR, Warehouse, sql_file
 log = logging.getLogger(__name__)
 MEASURES_DIR = SQL_DIR / "indicators" / "measures"
 PERIODS = ("day", "mtd", "qtd", "ytd")
+SNAPSHOT_KEY = ["snapshot_date", "period", "agency_code", "indicator_code"]
+SNAPSHOT_FIGURES = ["numerator", "denominator", "value", "target", "meets_target"]
 PREPARE = "indicators/prepare.sql"
 VERSIONS = "indicators/versions.sql"
 
@@ -132,6 +134,9 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
     if base is not None:
         wh.run_script(conn, "indicators/incremental.sql", params)
     wh.run_script(conn, "indicators/publish.sql", range_params(start, end, province))
+    wh.replace_range(conn, "mart.indicator_snapshot", "ind_snapshot", SNAPSHOT_KEY, SNAPSHOT_FIGURES,
+                     "snapshot_date", start, end)
+    conn.exec_driver_sql("DROP TABLE ind_snapshot")
     rows = conn.execute(sa.text(
         "SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date >= :s AND snapshot_date <= :e"),
         {"s": start, "e": end}).scalar()
