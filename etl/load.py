@@ -32,6 +32,7 @@ class BatchResult:
     entity: str
     day: date | None = None     # the run day whose window the batch loads (None: reference data)
     extracted: int = 0
+    unchanged: int = 0          # extracted records stored exactly so already (set aside before validation)
     loaded: int = 0
     quarantined: int = 0
     day_records: int = 0        # extracted records stamped within `day` itself
@@ -299,12 +300,14 @@ def _set_aside_rereads(wh: Warehouse, conn: Connection, spec: Entity, batch: Bat
     reread = [record for record, s in zip(records, state, strict=True) if s == "same"]
     if reread:
         batch.extracted += len(reread)
+        batch.unchanged += len(reread)
         _count_day_records(spec, batch, transform.parse_columns(spec.spec, reread, spec.stamps[:1]))
     rest = [i for i, s in enumerate(state) if s != "same"]
     return [records[i] for i in rest], [hashes[i] for i in rest], [state[i] for i in rest]
 
 
-def _drop_unchanged(wh: Warehouse, conn: Connection, spec: Entity, frame: pd.DataFrame) -> pd.DataFrame:
+def _drop_unchanged(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult,
+                    frame: pd.DataFrame) -> pd.DataFrame:
     """The rows not stored exactly as they are, with `_state` (Warehouse.stored_state, for the rows whose
     fingerprint did not tell)."""
     if not spec.stamps or frame.empty:
@@ -314,7 +317,9 @@ def _drop_unchanged(wh: Warehouse, conn: Connection, spec: Entity, frame: pd.Dat
         state = wh.stored_state(conn, frame.loc[unknown, [*spec.columns, "_row"]], spec.table, spec.key,
                                 spec.restating)
         frame = frame.assign(_state=frame["_state"].where(~unknown, state))
-    return frame[frame["_state"] != "same"]
+    same = frame["_state"] == "same"
+    batch.unchanged += int(same.sum())
+    return frame[~same]
 
 
 def _note_change(spec: Entity, batch: BatchResult, valid: pd.DataFrame) -> None:
@@ -364,7 +369,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
         else:
             batch.extracted += len(frame)
             _count_day_records(spec, batch, frame)
-        frame = _drop_unchanged(wh, conn, spec, frame)
+        frame = _drop_unchanged(wh, conn, spec, batch, frame)
         if spec.references_dossier:
             frame = _mark_known_dossiers(wh, conn, frame)
         outcome = validate(frame, spec.name, parameters,
@@ -392,9 +397,9 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
     if waits_possible:
         batch.quarantined += settle_pending(wh, conn, batch)
     close_batch(conn, batch)
-    log.info("batch %d %s.%s: %d extracted, %d loaded, %d quarantined, %d waiting for their dossier",
-             batch.batch_id, batch.source, batch.entity, batch.extracted, batch.loaded, batch.quarantined,
-             batch.pending)
+    log.info("batch %d %s.%s: %d extracted (%d of them stored already, unchanged), %d loaded, %d quarantined, "
+             "%d waiting for their dossier", batch.batch_id, batch.source, batch.entity, batch.extracted,
+             batch.unchanged, batch.loaded, batch.quarantined, batch.pending)
     return batch
 
 

@@ -3,6 +3,8 @@ their dossier wait instead of being rejected; late data restate the snapshots th
 killed midway leaves nothing behind. On DuckDB and PostgreSQL."""
 from __future__ import annotations
 
+import logging
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -318,9 +320,10 @@ def parsed_records(monkeypatch) -> dict[str, int]:
     return counts
 
 
-def test_re_read_records_are_set_aside_by_their_fingerprint_before_parsing(res, monkeypatch):
+def test_re_read_records_are_set_aside_by_their_fingerprint_before_parsing(res, monkeypatch, caplog):
     """A look-back re-reads records loaded before: their `record_hash` finds them before they are parsed.
-    A record changed since, or loaded before the hashes existed, is parsed and compared as it is."""
+    A record changed since, or loaded before the hashes existed, is parsed and compared as it is. The batch
+    log line says how many records were stored already."""
     load_fixture(res.warehouse, [])
     first, second = date(2022, 3, 9), date(2022, 3, 10)
     dossier = version("f-1", DEPT, "20220309090000", channel=2, status=2, received="20220309090000",
@@ -336,8 +339,11 @@ def test_re_read_records_are_set_aside_by_their_fingerprint_before_parsing(res, 
     assert not any("010203040506" in h for (h,) in hashes)
 
     parsed = parsed_records(monkeypatch)
+    caplog.set_level(logging.INFO, logger="etl.load")
+    caplog.clear()
     _daily(res, first, night1)  # the same night again: nothing parsed, the day's records still counted
     assert parsed == {}
+    assert _unchanged_counts(caplog) == {"dossier": (1, 1), "payment": (1, 1), "sync_receipt": (1, 1)}
     assert rows(res, "SELECT entity, extracted, loaded, day_records FROM ops.batch WHERE window_end = :e "
                      "AND extracted > 0 ORDER BY batch_id", e=Window.for_day(first).end)[-3:] == [
         ("dossier", 1, 0, 1), ("payment", 1, 0, 1), ("sync_receipt", 1, 0, 1)]
@@ -348,8 +354,10 @@ def test_re_read_records_are_set_aside_by_their_fingerprint_before_parsing(res, 
         conn.exec_driver_sql("UPDATE core.payment SET record_hash = NULL")
     renamed = {**dossier, "ChuHoSo": {**dossier["ChuHoSo"], "HoVaTen": "Trần Thị Bính"}}
     reworded = {**receipt, "errorMessage": "Thiếu thành phần hồ sơ"}
+    caplog.clear()
     _daily(res, second, {"dossier": [renamed], "payment": [paid], "sync_receipt": [reworded]})
     assert parsed == {"DOSSIER": 1, "PAYMENT": 1, "SYNC_RECEIPT": 1}
+    assert _unchanged_counts(caplog) == {"dossier": (1, 1), "payment": (1, 1), "sync_receipt": (1, 0)}
     assert rows(res, "SELECT entity, extracted, loaded FROM ops.batch WHERE window_end = :e AND extracted > 0 "
                      "ORDER BY batch_id", e=Window.for_day(second).end) == [
         ("dossier", 1, 0), ("payment", 1, 0), ("sync_receipt", 1, 1)]
@@ -357,6 +365,13 @@ def test_re_read_records_are_set_aside_by_their_fingerprint_before_parsing(res, 
     parsed.clear()
     _daily(res, second, {"sync_receipt": [reworded]})
     assert parsed == {}
+
+
+def _unchanged_counts(caplog) -> dict[str, tuple[int, int]]:
+    """entity -> (extracted, stored already) from the batch log lines of the daily feeds that read records."""
+    found = (re.search(r"\.(\w+): (\d+) extracted \((\d+) of them stored already", r.getMessage())
+             for r in caplog.records if r.name == "etl.load")
+    return {m[1]: (int(m[2]), int(m[3])) for m in found if m and m[2] != "0"}
 
 
 def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog):
