@@ -1,7 +1,8 @@
 """The warehouse: one code path for DuckDB (embedded default) and PostgreSQL (production).
 
 Everything dialect-specific lives here: how a DataFrame is bulk-loaded (COPY on
-PostgreSQL, a registered DataFrame on DuckDB) and how migrations are serialized.
+PostgreSQL, a registered DataFrame on DuckDB), how a range of rows is replaced (replace_range) and
+how migrations are serialized.
 """
 from __future__ import annotations
 
