@@ -27,8 +27,6 @@ from etl.warehouse import CREATED_TABLE, SQL_DIR, Warehouse, sql_file
 log = logging.getLogger(__name__)
 MEASURES_DIR = SQL_DIR / "indicators" / "measures"
 PERIODS = ("day", "mtd", "qtd", "ytd")
-SNAPSHOT_KEY = ["snapshot_date", "period", "agency_code", "indicator_code"]
-SNAPSHOT_FIGURES = ["numerator", "denominator", "value", "target", "meets_target"]
 PREPARE = "indicators/prepare.sql"
 VERSIONS = "indicators/versions.sql"
 
@@ -134,12 +132,9 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
     if base is not None:
         wh.run_script(conn, "indicators/incremental.sql", params)
     wh.run_script(conn, "indicators/publish.sql", range_params(start, end, province))
-    wh.replace_range(conn, "mart.indicator_snapshot", "ind_snapshot", SNAPSHOT_KEY, SNAPSHOT_FIGURES,
-                     "snapshot_date", start, end)
+    wh.run_script(conn, "indicators/write.sql", range_params(start, end, province), analyze=True)
+    rows = conn.exec_driver_sql("SELECT count(*) FROM ind_snapshot").scalar()
     conn.exec_driver_sql("DROP TABLE ind_snapshot")
-    rows = conn.execute(sa.text(
-        "SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date >= :s AND snapshot_date <= :e"),
-        {"s": start, "e": end}).scalar()
     log.info("snapshots %s .. %s: %d rows (%d indicators%s) in %.1f s", start, end, rows, len(codes),
              f", incremental from {base}" if base else "", clock.monotonic() - began)
     return int(rows)
@@ -147,8 +142,10 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
 
 def publish_range(wh: Warehouse, start: date, end: date, province: str, conn: Connection | None = None,
                   incremental: bool = False) -> int:
-    """Compute and write the snapshots of every date from start to end (both included); returns the
-    rows written. In the caller's transaction when `conn` is given, else one transaction per year.
+    """Compute the snapshots of every date from start to end (both included) and write the rows that
+    differ from the published ones (sql/indicators/write.sql); returns the range's rows. In the caller's
+    transaction when `conn` is given, else one transaction per year. The difference written for the
+    last year of the range stays in the temporary table ind_revision (ops/publication_after.sql).
     `incremental`: the published snapshot of the day before start is current (see base_date)."""
     total = 0
     for lo, hi in year_chunks(start, end):

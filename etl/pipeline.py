@@ -254,15 +254,15 @@ def restatement_ranges(wh: Warehouse, conn, day: date) -> list[tuple[date, date]
 
 def publish_range(res: Resources, ranges: list[tuple[date, date]], run_day: date) -> int:
     """Compute and replace the snapshots of the date ranges in one transaction; ops.publication records
-    each date's (re)publication and how many of its rows changed."""
+    each date's (re)publication and how many of its rows changed (counted from what the write changed:
+    one year at a time, as indicators.publish_range keeps the last year's difference)."""
     rows = 0
     with res.warehouse.begin() as conn:
         res.warehouse.lock(conn, "publish")
-        for start, end in ranges:
+        for start, end in (chunk for r in ranges for chunk in indicators.year_chunks(*r)):
             params = {"start": start, "end": end, "run_day": run_day, "t": local_now()}
             [(current,)] = res.warehouse.query(conn, "ops/publication_current.sql", {
                 "base": start - timedelta(days=1), "next_ts": datetime.combine(start, time())})
-            res.warehouse.run_script(conn, "ops/publication_before.sql", params)
             rows += indicators.publish_range(res.warehouse, start, end, res.province, conn, incremental=bool(current))
             res.warehouse.run_script(conn, "ops/publication_after.sql", params)
     return rows

@@ -1,8 +1,7 @@
 """The warehouse: one code path for DuckDB (embedded default) and PostgreSQL (production).
 
 Everything dialect-specific lives here: how a DataFrame is bulk-loaded (COPY on
-PostgreSQL, a registered DataFrame on DuckDB), how a range of rows is replaced (replace_range) and
-how migrations are serialized.
+PostgreSQL, a registered DataFrame on DuckDB) and how migrations are serialized.
 """
 from __future__ import annotations
 
@@ -199,29 +198,6 @@ class Warehouse:
             f"ON CONFLICT ({', '.join(key)}) {conflict}")
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return len(frame)
-
-    def replace_range(self, conn: Connection, table: str, rows: str, key: list[str], compared: list[str],
-                      column: str, lo, hi) -> None:
-        """Make the rows of `table` whose `column` lies in [lo, hi] those of the table `rows` (same columns,
-        `key` unique). PostgreSQL deletes them and inserts `rows`: an update writes a new row version and
-        index entries there anyway, and the conflict checks cost more than they save (a night of 11 dates
-        at 1 M a year: 0.7-0.9 s, against 1.2-2.0 s as a difference). DuckDB writes the difference: the
-        rows `rows` lacks are deleted, those whose `compared` columns changed updated, new ones inserted;
-        deleting and re-inserting the same keys costs it ~10 times more in its primary-key index."""
-        cols = ", ".join([*key, *compared])
-        in_range = f"{column} >= :lo AND {column} <= :hi"
-        bounds = {"lo": lo, "hi": hi}
-        if self.dialect == "postgresql":
-            conn.execute(sa.text(f"DELETE FROM {table} WHERE {in_range}"), bounds)
-            conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}")
-            return
-        same_key = " AND ".join(f"n.{k} = {table}.{k}" for k in key)
-        conn.execute(sa.text(f"DELETE FROM {table} WHERE {in_range} AND NOT EXISTS "
-                             f"(SELECT 1 FROM {rows} n WHERE {same_key})"), bounds)
-        changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in compared)
-        conn.exec_driver_sql(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows} ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-            f"{', '.join(f'{c} = excluded.{c}' for c in compared)} WHERE {changed}")
 
     def stored_state(self, conn: Connection, frame: pd.DataFrame, table: str, key: list[str],
                      restating: tuple[str, ...] | None = None) -> pd.Series:

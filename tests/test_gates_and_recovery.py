@@ -192,6 +192,40 @@ def test_late_data_restate_the_snapshots_they_change(res):
                 d=DAY) == [(days[0], DAY, "published")]
 
 
+def published(res, day) -> dict[tuple, tuple]:
+    """{(period, agency, indicator): (numerator, denominator, target, the stored row's identity)} of a date; the
+    identity (PostgreSQL: the row version's xmin; DuckDB: its rowid) changes when the row is rewritten."""
+    identity = "CAST(xmin AS text)" if res.warehouse.dialect == "postgresql" else "rowid"
+    return {(r[0], r[1], r[2]): r[3:] for r in rows(
+        res, f"SELECT period, agency_code, indicator_code, numerator, denominator, target, {identity} "
+             "FROM mart.indicator_snapshot WHERE snapshot_date = :d", d=day)}
+
+
+def test_a_restatement_writes_and_counts_only_the_rows_that_changed(res):
+    """Publication writes the difference (sql/indicators/write.sql): republishing figures that did not change
+    leaves their stored rows as they were and counts no change in ops.publication; late data rewrite exactly
+    the rows whose figures moved, and rows_changed_last counts them."""
+    load_fixture(res.warehouse, [])
+    days = [DAY - timedelta(days=2), DAY - timedelta(days=1), DAY]
+    _daily(res, days[0], {"dossier": [DOSSIERS[0]]})
+    _daily(res, days[1], {})
+    first = published(res, days[0])
+    pipeline.publish_range(res, [(days[0], days[1])], days[1])   # by hand, nothing changed since
+    assert published(res, days[0]) == first
+    assert rows(res, "SELECT snapshot_date, times_published, rows_changed_last, rows_changed_total "
+                     "FROM ops.publication ORDER BY 1") == [(days[0], 3, 0, 0), (days[1], 2, 0, 0)]
+    late = version("late-3", DEPT, "20220313100000", channel=2, status=2, received="20220313100000",
+                   due="20220320170000")
+    _daily(res, days[2], {"dossier": [late]})   # restates days[0] onwards
+    after = published(res, days[0])
+    assert after.keys() == first.keys()
+    moved = {key for key in first if first[key][:3] != after[key][:3]}
+    assert moved and len(moved) < len(first)
+    assert {key for key in first if first[key] != after[key]} == moved   # the others were not rewritten
+    assert rows(res, "SELECT rows_changed_last, rows_changed_total, row_count FROM ops.publication "
+                     "WHERE snapshot_date = :d", d=days[0]) == [(len(moved), len(moved), len(first))]
+
+
 def history(wh):
     with wh.begin() as conn:
         return conn.exec_driver_sql("SELECT dossier_code, updated_at, valid_to, status, channel, due_at "

@@ -52,8 +52,8 @@ def test_incremental_runs_follow_open_dossiers_past_their_due_dates_and_suppleme
 
 def test_a_restated_range_from_a_published_date_equals_a_full_run(warehouse):
     """The nightly shape: the look-back dates and the night's date from the date before them. A republished
-    range replaces what the range held (Warehouse.replace_range: a difference on DuckDB, delete and insert on
-    PostgreSQL): stale figures are replaced, rows no longer computed go."""
+    range replaces what the range held (sql/indicators/write.sql writes the difference): stale figures are
+    replaced, rows no longer computed go."""
     load_fixture(warehouse)
     indicators.publish_range(warehouse, date(2022, 5, 1), date(2022, 5, 17), PROVINCE)
     with warehouse.begin() as conn:

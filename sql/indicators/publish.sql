@@ -30,8 +30,8 @@ ranked AS (
 )
 SELECT y, agency_code, level, indicator_code, target, strict FROM ranked WHERE rn = 1;
 
--- The range's rows as computed; etl.indicators writes them over the range's rows of
--- mart.indicator_snapshot (Warehouse.replace_range).
+-- The range's rows as computed; write.sql writes them over the range's rows of
+-- mart.indicator_snapshot.
 DROP TABLE IF EXISTS ind_snapshot;
 CREATE TEMPORARY TABLE ind_snapshot AS
 SELECT v.d AS snapshot_date, v.period, v.agency_code, v.indicator_code, v.numerator, v.denominator,

@@ -1,24 +1,21 @@
--- After (re)publishing :start..:end: per date, its rows and how many differ from the previous
--- publication (added, removed, or other figures or target), recorded in ops.publication.
--- A first publication changes nothing.
+-- After (re)publishing :start..:end (etl/indicators.py, sql/indicators/write.sql): per date, its
+-- rows and how many differ from the previous publication (added, removed, or other figures or
+-- target: ind_revision's `revised`), recorded in ops.publication. A first publication (the date
+-- held no rows before) changes nothing.
 DROP TABLE IF EXISTS _publication_change;
 CREATE TEMPORARY TABLE _publication_change AS
-SELECT d AS snapshot_date, SUM(present) AS row_count,
-       CASE WHEN SUM(was_present) > 0 THEN SUM(changed) ELSE 0 END AS rows_changed
-FROM (
-    SELECT COALESCE(n.snapshot_date, p.snapshot_date) AS d,
-           CASE WHEN n.snapshot_date IS NULL THEN 0 ELSE 1 END AS present,
-           CASE WHEN p.snapshot_date IS NULL THEN 0 ELSE 1 END AS was_present,
-           CASE WHEN n.snapshot_date IS NULL OR p.snapshot_date IS NULL
-                  OR n.numerator <> p.numerator OR n.denominator <> p.denominator
-                  OR n.target IS DISTINCT FROM p.target THEN 1 ELSE 0 END AS changed
-    FROM (SELECT * FROM mart.indicator_snapshot
-          WHERE snapshot_date >= CAST(:start AS date) AND snapshot_date <= CAST(:end AS date)) n
-    FULL OUTER JOIN _previous_snapshot p
-      ON p.snapshot_date = n.snapshot_date AND p.period = n.period
-     AND p.agency_code = n.agency_code AND p.indicator_code = n.indicator_code
-) x
-GROUP BY d;
+SELECT COALESCE(n.snapshot_date, r.snapshot_date) AS snapshot_date,
+       COALESCE(n.row_count, 0) AS row_count,
+       CASE WHEN COALESCE(n.row_count, 0) - COALESCE(r.inserted, 0) + COALESCE(r.deleted, 0) > 0
+            THEN COALESCE(r.revised, 0) ELSE 0 END AS rows_changed
+FROM (SELECT snapshot_date, COUNT(*) AS row_count FROM mart.indicator_snapshot
+      WHERE snapshot_date >= CAST(:start AS date) AND snapshot_date <= CAST(:end AS date)
+      GROUP BY snapshot_date) n
+FULL OUTER JOIN (SELECT snapshot_date, SUM(revised) AS revised,
+                        SUM(CASE WHEN change = 'insert' THEN 1 ELSE 0 END) AS inserted,
+                        SUM(CASE WHEN change = 'delete' THEN 1 ELSE 0 END) AS deleted
+                 FROM ind_revision GROUP BY snapshot_date) r
+  ON r.snapshot_date = n.snapshot_date;
 
 INSERT INTO ops.publication (snapshot_date, first_published_at, last_published_at, last_run_day, times_published,
                              row_count, rows_changed_last, rows_changed_total, last_batch_id)
@@ -34,5 +31,4 @@ ON CONFLICT (snapshot_date) DO UPDATE SET
     rows_changed_last = excluded.rows_changed_last,
     rows_changed_total = ops.publication.rows_changed_total + excluded.rows_changed_last;
 
-DROP TABLE _previous_snapshot;
 DROP TABLE _publication_change;
