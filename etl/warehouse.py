@@ -61,12 +61,7 @@ class Warehouse:
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 # Merges sort and hash a batch at a time: give them memory rather than temp files.
-                # The working tables are analyzed as soon as they are filled (Warehouse.analyze): a sample
-                # of 3,000 rows (the default takes 30,000) gives the planner their sizes at a tenth of the
-                # cost; only ANALYZE reads this setting.
-                conn.execute(sa.text("SELECT set_config('work_mem', :work_mem, true), "
-                                     "set_config('default_statistics_target', '10', true)"),
-                             {"work_mem": settings().warehouse_work_mem})
+                conn.exec_driver_sql(f"SET LOCAL work_mem = '{settings().warehouse_work_mem}'")
             yield conn
 
     def dispose(self) -> None:

@@ -178,23 +178,3 @@ def test_a_bad_connection_value_names_the_connection(environ):
     with pytest.raises(SettingsError) as caught:
         Settings.from_airflow()
     assert str(caught.value) == "VNPOST_URL='bcci.vnpost.vn' (Airflow connection vnpost): not an http(s):// URL"
-
-
-def test_a_postgresql_transaction_takes_its_work_mem_and_statistics_sample_for_itself_only(pg_url, monkeypatch):
-    """WAREHOUSE_WORK_MEM and the small ANALYZE sample of the working tables hold inside Warehouse.begin() and
-    end with the transaction (other sessions and later statements keep the server's values)."""
-    from etl.warehouse import Warehouse
-
-    monkeypatch.setenv("WAREHOUSE_WORK_MEM", "48MB")
-    wh = Warehouse(pg_url)
-    try:
-        show = "SELECT current_setting('work_mem'), current_setting('default_statistics_target')"
-        with wh.begin() as conn:
-            assert conn.exec_driver_sql(show).one() == ("48MB", "10")
-        with wh.engine.connect() as conn:   # the same pooled session, after the transaction
-            work_mem, target = conn.exec_driver_sql(show).one()
-            server = conn.exec_driver_sql(
-                "SELECT reset_val FROM pg_settings WHERE name = 'default_statistics_target'").scalar()
-        assert work_mem != "48MB" and target == server != "10"
-    finally:
-        wh.dispose()
