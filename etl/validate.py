@@ -14,6 +14,7 @@ record's key (etl/feeds.py's record_key) as well as by `_row`.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
@@ -125,6 +126,44 @@ def _memoize_configurations() -> None:
     Expectation.configuration = property(configuration, doc=Expectation.configuration.__doc__)
 
 
+def _plain(value) -> bool:
+    """Only strings, integers, booleans, None, lists, tuples and string-keyed dicts: what Great Expectations'
+    JSON conversion leaves as it is."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False
+
+
+def _fast_metric_ids() -> None:
+    """Great Expectations names every metric of every run by an id (IDDict.to_id): its arguments passed through
+    its generic JSON conversion, which runs numpy type checks on each element, then hashed; some 1,400 times
+    in a dossier run. Arguments of plain values (column names, the batch's id, None) are hashed as they are,
+    which gives the same id; any others go the original way."""
+    from great_expectations.core.id_dict import IDDict
+
+    if "_fast_ids" in IDDict.__dict__:  # once per process (the class is marked, whatever wraps to_id later)
+        return
+    original = IDDict.to_id
+
+    def to_id(self, id_keys=None, id_ignore_keys=None):
+        keys = set(self.keys() if id_keys is None else id_keys) - set(
+            self._id_ignore_keys if id_ignore_keys is None else id_ignore_keys)
+        if len(keys) > 1:
+            data = {k: self[k] for k in keys}
+            if _plain(data):
+                return hashlib.md5(json.dumps(data, sort_keys=True).encode("utf-8"), usedforsecurity=False).hexdigest()
+        return original(self, id_keys, id_ignore_keys)
+
+    to_id.original = original
+    IDDict.to_id = to_id
+    IDDict._fast_ids = True
+
+
 @contextmanager
 def _one_run():
     token = _RUN_CONFIGURATIONS.set({})
@@ -136,12 +175,13 @@ def _one_run():
 
 def _gx():
     """great_expectations, as every function here imports it (scipy.stats deferred, configurations
-    memoized)."""
+    memoized, plain metric ids hashed directly)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     _defer_scipy_stats()
     import great_expectations as gx
 
     _memoize_configurations()
+    _fast_metric_ids()
     return gx
 
 

@@ -214,3 +214,31 @@ def test_an_expectation_builds_its_configuration_once_a_run_and_the_outcome_is_u
     expectation = validate._suite("dossier").expectations[0].copy(deep=True)
     expectation.meta = {"checked": "outside a run"}
     assert expectation.configuration.meta == {"checked": "outside a run"}
+
+
+def test_plain_metric_ids_are_great_expectations_own_and_the_outcome_is_unchanged(docs, monkeypatch):
+    """validate._fast_metric_ids hashes plain metric arguments directly: every id the runs ask for equals the one
+    Great Expectations' own conversion gives, most take the direct way, and the outcome is the same without it."""
+    validate._gx()
+    from great_expectations.core.id_dict import IDDict
+
+    fast = IDDict.to_id
+    assert fast.original
+    asked = []
+
+    def recorded(self, id_keys=None, id_ignore_keys=None):
+        asked.append((IDDict(self), id_keys, id_ignore_keys))
+        return fast(self, id_keys, id_ignore_keys)
+
+    monkeypatch.setattr(IDDict, "to_id", recorded)
+    frame = dossier_frame(GOOD + BAD)
+    for _ in range(2):  # the first run in a process builds its metrics otherwise
+        direct = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test ids {uuid.uuid4().hex}")
+    direct_way = [a for a in asked if len(set(a[0])) > 1 and validate._plain(dict(a[0]))]
+    assert len(direct_way) > len(asked) / 3, (len(direct_way), len(asked))
+    assert [fast(*a) for a in asked] == [fast.original(*a) for a in asked]
+    monkeypatch.setattr(IDDict, "to_id", fast.original)
+    original = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test ids {uuid.uuid4().hex}")
+    assert direct.details == original.details and direct.failed == original.failed == 4
+    pd.testing.assert_frame_equal(direct.rejected, original.rejected)
+    pd.testing.assert_frame_equal(direct.valid, original.valid)
