@@ -5,6 +5,8 @@
 -- take the runs of dates on which the count is positive, and keep their part inside the
 -- service's configuration intervals (ind_service_scope) as facts of one period each.
 -- Parameters: :range_end.
+-- The sums add integers: PostgreSQL sums bigint as numeric, about 10 % of the indicator step at
+-- 1 M a year; a count or its change fits an integer, their sums stay bigint.
 INSERT INTO ind_fact (indicator_code, agency_code, period, event_date, lo, hi, num_lo, num_hi, w_den, w_num)
 WITH span AS (
     SELECT f.indicator_code, f.agency_code, f.procedure_code, pe.period,
@@ -13,7 +15,8 @@ WITH span AS (
     JOIN ind_period_end pe ON pe.e = f.event_date AND pe.period_end >= f.lo
 ),
 compact AS (
-    SELECT indicator_code, agency_code, procedure_code, period, lo, hi, num_lo, SUM(w_den) AS w_den
+    SELECT indicator_code, agency_code, procedure_code, period, lo, hi, num_lo,
+           SUM(CAST(w_den AS integer)) AS w_den
     FROM span
     WHERE lo <= hi
     GROUP BY indicator_code, agency_code, procedure_code, period, lo, hi, num_lo
@@ -40,13 +43,14 @@ points AS (
     FROM clipped WHERE num_lo IS NOT NULL AND nlo <= hi AND nlo <> lo
 ),
 changes AS (
-    SELECT indicator_code, agency_code, procedure_code, period, d, SUM(dden) AS dden, SUM(dnum) AS dnum
+    SELECT indicator_code, agency_code, procedure_code, period, d,
+           SUM(CAST(dden AS integer)) AS dden, SUM(CAST(dnum AS integer)) AS dnum
     FROM points
     GROUP BY indicator_code, agency_code, procedure_code, period, d
 ),
 running AS (
     SELECT indicator_code, agency_code, procedure_code, period, d,
-           SUM(dden) OVER w AS den, SUM(dnum) OVER w AS num,
+           SUM(CAST(dden AS integer)) OVER w AS den, SUM(CAST(dnum AS integer)) OVER w AS num,
            LEAD(d) OVER (PARTITION BY indicator_code, agency_code, procedure_code, period ORDER BY d) AS next_d
     FROM changes
     WINDOW w AS (PARTITION BY indicator_code, agency_code, procedure_code, period ORDER BY d
