@@ -201,6 +201,24 @@ def published(res, day) -> dict[tuple, tuple]:
              "FROM mart.indicator_snapshot WHERE snapshot_date = :d", d=day)}
 
 
+def test_a_range_across_new_year_is_published_and_counted_for_every_date(res):
+    """pipeline.publish_range writes and counts one calendar year at a time (ind_revision holds the last year
+    written): across 1 January every date is recorded with its rows, and a stale row on either side of the
+    new year is rewritten and counted."""
+    load_fixture(res.warehouse, [])
+    dates = [date(2021, 12, 30) + timedelta(days=i) for i in range(4)]
+    pipeline.publish_range(res, [(dates[0], dates[-1])], dates[-1])
+    stored = dict(rows(res, "SELECT snapshot_date, count(*) FROM mart.indicator_snapshot GROUP BY 1"))
+    assert sorted(stored) == dates and all(stored.values())
+    with res.warehouse.begin() as conn:   # one stale row on each side of 1 January
+        conn.execute(sa.text("UPDATE mart.indicator_snapshot SET numerator = numerator + 7 WHERE snapshot_date IN "
+                             "(:a, :b) AND period = 'ytd' AND agency_code = :g AND indicator_code = 'on_time_rate'"),
+                     {"a": dates[0], "b": dates[-1], "g": DEPT})
+    pipeline.publish_range(res, [(dates[0], dates[-1])], dates[-1])
+    assert rows(res, "SELECT snapshot_date, times_published, rows_changed_last, row_count FROM ops.publication "
+                     "ORDER BY 1") == [(d, 2, 1 if d in (dates[0], dates[-1]) else 0, stored[d]) for d in dates]
+
+
 def test_a_restatement_writes_and_counts_only_the_rows_that_changed(res):
     """Publication writes the difference (sql/indicators/write.sql): republishing figures that did not change
     leaves their stored rows as they were and counts no change in ops.publication; late data rewrite exactly
