@@ -163,8 +163,7 @@ def listings(conn: Connection, day: date, period: str,
                  [{"k": kinds[indicator], "i": indicator, "a": agency} for agency, indicator in dict.fromkeys(figures)])
     # Without statistics PostgreSQL took exp_scope and exp_wanted for a few rows each and joined them by
     # a nested loop: 26 million comparisons, 2.6 s for the report of one night at 1 M a year.
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("ANALYZE exp_wanted")
+    Warehouse.analyze(conn, "exp_wanted")
     found: dict[tuple[str, str], list[dict]] = {(agency, indicator): [] for agency, indicator in figures}
     for kind in sorted({kinds[indicator] for _agency, indicator in figures}):
         for row in _query(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):

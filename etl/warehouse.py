@@ -254,10 +254,12 @@ class Warehouse:
         [stmt] = split_statements(sql_file(relpath))
         return _execute(conn, stmt, params).all()
 
-    def analyze(self, conn: Connection, *tables: str) -> None:
+    @staticmethod
+    def analyze(conn: Connection, *tables: str) -> None:
         """Statistics for tables just filled. PostgreSQL plans temporary tables without them (autovacuum
-        never sees them) and guesses badly with millions of rows; DuckDB keeps its own up to date."""
-        if self.dialect == "postgresql":
+        never sees them) and guesses badly with millions of rows; DuckDB keeps its own up to date. Needs
+        only the connection (etl.explain.listings has no Warehouse)."""
+        if conn.dialect.name == "postgresql":
             for table in tables:
                 conn.exec_driver_sql(f"ANALYZE {table}")
 
