@@ -125,9 +125,9 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
         conn.execute(sa.text("INSERT INTO ind_code (indicator_code, incremental) VALUES (:code, :inc)"),
                      {"code": code, "inc": counts_dossiers(code)})
         wh.run_script(conn, f"indicators/measures/{code}.sql", {**params, "indicator_code": code})
-    wh.analyze(conn, *FILLED_LATER_TABLES)  # services.sql reads the service facts
+    wh.analyze(conn, "ind_service_fact", "ind_service_scope")  # what services.sql reads
     wh.run_script(conn, "indicators/services.sql", params)
-    wh.analyze(conn, *FILLED_LATER_TABLES)  # aggregate.sql reads every fact
+    wh.analyze(conn, "ind_fact", "ind_code")  # what aggregate.sql reads (services.sql adds facts)
     wh.run_script(conn, "indicators/aggregate.sql", params)
     if base is not None:
         wh.run_script(conn, "indicators/incremental.sql", params)

@@ -9,8 +9,8 @@
 -- Parameters: :range_end.
 -- The sums add integers: PostgreSQL sums bigint as numeric, about 10 % of the indicator step at
 -- 1 M a year; a count or its change fits an integer, their sums stay bigint.
-DROP TABLE IF EXISTS ind_change;
-CREATE TEMPORARY TABLE ind_change AS
+DROP TABLE IF EXISTS ind_leaf;
+CREATE TEMPORARY TABLE ind_leaf AS
 WITH span AS (
     SELECT f.indicator_code, f.agency_code, pe.period,
            GREATEST(f.lo, f.event_date) AS lo, LEAST(f.hi, pe.period_end) AS hi,
@@ -56,16 +56,18 @@ points AS (
     SELECT indicator_code, epoch_start, agency_code, period, nhi + 1, 0, -w_num
     FROM clipped WHERE num_lo IS NOT NULL AND w_num <> 0 AND nlo <= nhi AND nhi < CAST(:range_end AS date)
                    AND (w_den = 0 OR nhi <> hi)
-),
-leaf AS (
-    SELECT indicator_code, epoch_start, agency_code, period, d,
-           SUM(CAST(dden AS integer)) AS dden, SUM(CAST(dnum AS integer)) AS dnum
-    FROM points
-    GROUP BY indicator_code, epoch_start, agency_code, period, d
 )
+SELECT indicator_code, epoch_start, agency_code, period, d,
+       SUM(CAST(dden AS integer)) AS dden, SUM(CAST(dnum AS integer)) AS dnum
+FROM points
+GROUP BY indicator_code, epoch_start, agency_code, period, d;
+ANALYZE ind_leaf;
+
+DROP TABLE IF EXISTS ind_change;
+CREATE TEMPORARY TABLE ind_change AS
 SELECT l.indicator_code, r.ancestor_code AS agency_code, l.period, l.d,
        CAST(SUM(CAST(l.dden AS integer)) AS bigint) AS dden, CAST(SUM(CAST(l.dnum AS integer)) AS bigint) AS dnum
-FROM leaf l
+FROM ind_leaf l
 JOIN ind_agency_map m ON m.epoch_start = l.epoch_start AND m.agency_code = l.agency_code
 JOIN ind_rollup r ON r.epoch_start = l.epoch_start AND r.agency_code = m.mapped_code
 GROUP BY l.indicator_code, r.ancestor_code, l.period, l.d;
@@ -96,3 +98,4 @@ LEFT JOIN ind_change ch
  AND ch.indicator_code = g.indicator_code
 WINDOW w AS (PARTITION BY g.agency_code, g.period, g.indicator_code ORDER BY g.d
              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+ANALYZE ind_value;
