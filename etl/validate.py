@@ -164,6 +164,32 @@ def _fast_metric_ids() -> None:
     IDDict._fast_ids = True
 
 
+class _StampDatetime(datetime):
+    """datetime whose strptime reads the sources' compact stamps ("%Y%m%d%H%M%S", 14 ASCII digits) by
+    slicing: the same result, or the same ValueError, as the generic parser, at a quarter of its cost."""
+
+    @classmethod
+    def strptime(cls, value, fmt):
+        if fmt == "%Y%m%d%H%M%S" and type(value) is str and len(value) == 14 and value.isascii() and value.isdigit():
+            # 14 digits leave every field two digits wide; datetime() checks their ranges as strptime does
+            return datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), int(value[8:10]), int(value[10:12]),
+                            int(value[12:]))
+        return datetime.strptime(value, fmt)
+
+
+def _fast_stamp_formats() -> None:
+    """expect_column_values_to_match_strftime_format parses every value with datetime.strptime (9 µs each, 2 µs
+    sliced; five columns of every dossier version, about 1 s of a night at 1,000,000 dossiers a year). Its
+    module gets _StampDatetime instead: the same verdict for every value, other formats parsed as before."""
+    from great_expectations.expectations.metrics.column_map_metrics import (
+        column_values_match_strftime_format as metric,
+    )
+
+    if not getattr(metric, "_stamps_sliced", False):  # once per process (whatever replaces it later stays)
+        metric.datetime = _StampDatetime
+        metric._stamps_sliced = True
+
+
 @contextmanager
 def _one_run():
     token = _RUN_CONFIGURATIONS.set({})
@@ -175,13 +201,14 @@ def _one_run():
 
 def _gx():
     """great_expectations, as every function here imports it (scipy.stats deferred, configurations
-    memoized, plain metric ids hashed directly)."""
+    memoized, plain metric ids hashed directly, compact stamps parsed by slicing)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     _defer_scipy_stats()
     import great_expectations as gx
 
     _memoize_configurations()
     _fast_metric_ids()
+    _fast_stamp_formats()
     return gx
 
 

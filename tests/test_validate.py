@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -242,3 +243,46 @@ def test_plain_metric_ids_are_great_expectations_own_and_the_outcome_is_unchange
     assert direct.details == original.details and direct.failed == original.failed == 4
     pd.testing.assert_frame_equal(direct.rejected, original.rejected)
     pd.testing.assert_frame_equal(direct.valid, original.valid)
+
+
+STAMPS = ["20220104083015", "20220229000000", "20240229235959", "20220101240000", "20220101236000",
+          "20220101235960", "20220101235961", "00000101000000", "20221301000000", "20220001000000",
+          "20220100000000", "20220132000000", "20220431000000", "99991231235959", "2022010408301",
+          "202201040830150", "2022010408301a", "２０２２０１０４０８３０１５", " 2022010408301", "2022-01-04 08:30:15"]
+
+
+def test_compact_stamps_are_judged_as_strptime_judges_them_and_the_outcome_is_unchanged(docs, monkeypatch):
+    """validate._fast_stamp_formats: the strftime-format expectation reads 14-digit stamps by slicing. Every
+    stamp gets strptime's verdict (leap days, hour 24, second 60, year 0, other widths, non-ASCII digits), the
+    suite's runs take the sliced way, and a batch's outcome is the same with strptime itself."""
+    validate._gx()
+    from great_expectations.expectations.metrics.column_map_metrics import (
+        column_values_match_strftime_format as metric,
+    )
+
+    def verdict(parse, value):
+        try:
+            return parse(value, "%Y%m%d%H%M%S")
+        except ValueError:
+            return "ValueError"
+
+    assert metric.datetime is validate._StampDatetime
+    for stamp in STAMPS:
+        assert verdict(validate._StampDatetime.strptime, stamp) == verdict(datetime.strptime, stamp), stamp
+    sliced = []
+
+    class Counted(validate._StampDatetime):
+        @classmethod
+        def strptime(cls, value, fmt):
+            sliced.append(value)
+            return super().strptime(value, fmt)
+
+    monkeypatch.setattr(metric, "datetime", Counted)
+    frame = dossier_frame(GOOD + BAD)
+    fast = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test stamps {uuid.uuid4().hex}")
+    assert "20221345100000" in sliced and len(sliced) >= 4 * len(frame), len(sliced)
+    monkeypatch.setattr(metric, "datetime", datetime)
+    generic = validate.validate(frame, "dossier", PARAMETERS, run_name=f"test stamps {uuid.uuid4().hex}")
+    assert fast.details == generic.details and fast.failed == generic.failed == 4
+    pd.testing.assert_frame_equal(fast.rejected, generic.rejected)
+    pd.testing.assert_frame_equal(fast.valid, generic.valid)
