@@ -235,11 +235,12 @@ class Warehouse:
             f"CREATE TEMPORARY TABLE {tmp} AS SELECT {key_column}, record_hash, 0 AS _row FROM {table} WHERE 1 = 0")
         self.bulk_insert(conn, frame[[key_column, "record_hash", "_row"]], tmp)
         self.analyze(conn, tmp)
-        found = dict(conn.exec_driver_sql(
-            f"SELECT t._row, max(CASE WHEN c.record_hash = t.record_hash THEN 1 ELSE 0 END) "
-            f"FROM {tmp} t JOIN {table} c ON c.{key_column} = t.{key_column} GROUP BY t._row").all())
+        # Only the rows not held exactly are fetched (a night's look-back re-reads mostly held ones).
+        held = dict(conn.exec_driver_sql(
+            f"SELECT t._row, count(c.{key_column}) FROM {tmp} t LEFT JOIN {table} c ON c.{key_column} = t.{key_column} "
+            f"GROUP BY t._row HAVING max(CASE WHEN c.record_hash = t.record_hash THEN 1 ELSE 0 END) = 0").all())
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
-        return frame["_row"].map(lambda row: "new" if row not in found else "same" if found[row] else None)
+        return frame["_row"].map(lambda row: "same" if row not in held else None if held[row] else "new")
 
     def run_script(self, conn: Connection, relpath: str, params: dict | None = None, analyze: bool = False) -> None:
         """Run every statement of a SQL file with the same bound parameters; `analyze`: give each table a

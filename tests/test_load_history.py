@@ -104,3 +104,18 @@ def test_a_version_resent_in_a_later_chunk_keeps_the_highest_status(warehouse, m
     load_fixture(warehouse, one_page_each(records))
     assert history(warehouse) == expected_history(records)
     assert ("a3", _time("20220305080000"), _time("20220306080000"), 4) in history(warehouse)
+
+
+def test_stored_fingerprints_tell_held_records_apart_from_changed_and_new_ones(warehouse):
+    """Warehouse.stored_fingerprints: "same" where a row holds the record's hash, None (compare) where rows hold
+    its key but not its hash (a hash cleared counts as not held), "new" where no row holds its key."""
+    import pandas as pd
+
+    with warehouse.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE held (code text, version integer, record_hash text)")
+        conn.exec_driver_sql("INSERT INTO held VALUES ('a', 1, 'h-a1'), ('a', 2, 'h-a2'), ('b', 1, NULL), "
+                             "('c', 1, 'h-c1')")
+        frame = pd.DataFrame({"code": ["a", "a", "b", "d", "c"], "_row": [10, 11, 12, 13, 14],
+                              "record_hash": ["h-a2", "h-a3", "h-b1", "h-d1", "h-c1"]})
+        states = warehouse.stored_fingerprints(conn, frame, "held", "code")
+    assert [s if isinstance(s, str) else None for s in states] == ["same", None, None, "new", "same"]
