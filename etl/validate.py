@@ -178,9 +178,9 @@ class _StampDatetime(datetime):
 
 
 def _fast_stamp_formats() -> None:
-    """expect_column_values_to_match_strftime_format parses every value with datetime.strptime (9 µs each, 2 µs
-    sliced; five columns of every dossier version, about 1 s of a night at 1,000,000 dossiers a year). Its
-    module gets _StampDatetime instead: the same verdict for every value, other formats parsed as before."""
+    """expect_column_values_to_match_strftime_format parses every value with datetime.strptime: 9 µs each (2 µs
+    sliced), on seven columns of every dossier version, which was 40 % of validating a dossier batch. Its module
+    gets _StampDatetime instead: the same verdict for every value, other formats parsed as before."""
     from great_expectations.expectations.metrics.column_map_metrics import (
         column_values_match_strftime_format as metric,
     )
