@@ -126,13 +126,17 @@ def indicator_kinds() -> dict[str, str]:
 
 
 def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: list[str] | None = None,
-            agency: str | None = None, period: str | None = None) -> None:
+            agency: str | None = None, period: str | None = None,
+            figures: list[tuple[str, str]] | None = None) -> None:
     """Fill the working tables of the drill-down of `day` in `conn` (a transaction that writes nothing
-    but temporary tables): the items of `codes` (default: all), for `agency` and `period` (default: all)."""
+    but temporary tables): the items of `codes` (default: all), for `agency` and `period` (default: all),
+    and only those of the (agency, indicator) `figures` when given (default: all)."""
     kinds = indicator_kinds()
     params = indicators.range_params(day, day, province)
     indicators.prepare(wh, conn, params)
     wh.run_script(conn, "explain/prepare.sql", params)
+    if figures:
+        _want(conn, figures)
     for code in codes or sorted(kinds):
         wh.run_script(conn, f"explain/{kinds[code]}/{code}.sql", {**params, "indicator_code": code})
     wh.analyze(conn, *WORK_TABLES)
@@ -143,8 +147,11 @@ def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[d
     """The rows of a file holding one SELECT."""
     (stmt,) = split_statements(sql_file(relpath))
     names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
-    return [dict(r) for r in conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items()
-                                                          if k in names}).mappings()]
+    result = conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
+    # fetched at once and zipped with the names once: a year-end night lists ~670,000 items, and mapping
+    # them row by row (each row fetched, then asked for its keys) took most of the listing's time
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
 
 
 def totals(conn: Connection) -> dict[tuple[str, str, str], tuple[int, int]]:
@@ -158,17 +165,23 @@ def listings(conn: Connection, day: date, period: str,
     """(agency, indicator) -> the prepared items of that snapshot row of `period`, each a dict of the
     columns of list_<kind>.sql: one query per kind for all the figures."""
     kinds = indicator_kinds()
+    _want(conn, figures)
+    found: dict[tuple[str, str], list[dict]] = {(agency, indicator): [] for agency, indicator in figures}
+    for kind in sorted({kinds[indicator] for _agency, indicator in figures}):
+        for row in _query(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
+            found[(row.pop("ancestor_code"), row.pop("indicator_code"))].append(row)
+    return found
+
+
+def _want(conn: Connection, figures: list[tuple[str, str]]) -> None:
+    """exp_wanted: the (agency, indicator) figures to list."""
+    kinds = indicator_kinds()
     conn.execute(sa.text("DELETE FROM exp_wanted"))
     conn.execute(sa.text("INSERT INTO exp_wanted (kind, indicator_code, ancestor_code) VALUES (:k, :i, :a)"),
                  [{"k": kinds[indicator], "i": indicator, "a": agency} for agency, indicator in dict.fromkeys(figures)])
     # Without statistics PostgreSQL took exp_scope and exp_wanted for a few rows each and joined them by
     # a nested loop: 26 million comparisons, 2.6 s for the report of one night at 1 M a year.
     Warehouse.analyze(conn, "exp_wanted")
-    found: dict[tuple[str, str], list[dict]] = {(agency, indicator): [] for agency, indicator in figures}
-    for kind in sorted({kinds[indicator] for _agency, indicator in figures}):
-        for row in _query(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
-            found[(row.pop("ancestor_code"), row.pop("indicator_code"))].append(row)
-    return found
 
 
 def items(conn: Connection, day: date, indicator: str, agency: str, period: str) -> list[dict]:
@@ -254,7 +267,7 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
             heads.append(head)
         agencies = {agency for agency, _i in figures}
         prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
-                next(iter(agencies)) if len(agencies) == 1 else None, period)
+                next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
         found = listings(conn, day, period, figures)
     return [Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi, kinds[indicator],
                       found[(agency, indicator)], (int(head.numerator), int(head.denominator)))
@@ -286,18 +299,16 @@ def to_csv(drill: Drilldown) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(drill.headings())
-    columns = drill.columns()
-    texts: dict[tuple[str, object], str] = {}  # most cells repeat (codes, statuses, dates): each written once
-    for row in drill.rows:
-        cells = []
-        for c in columns:
-            key = (c, row[c])
-            text = texts.get(key)
-            if text is None:
-                text = texts[key] = cell_text(c, row[c], True)
-            cells.append(text)
-        writer.writerow(cells)
+    writer.writerows(zip(*(_column_texts(drill.rows, c) for c in drill.columns()), strict=True))
     return out.getvalue()
+
+
+def _column_texts(rows: list[dict], column: str) -> list[str]:
+    """A column's cells as CSV text, read column by column. Most repeat (codes, statuses, dates): each
+    distinct value is formatted once."""
+    values = [row[column] for row in rows]
+    texts = {value: cell_text(column, value, True) for value in set(values)}
+    return [texts[value] for value in values]
 
 
 def to_table(drill: Drilldown) -> str:

@@ -75,6 +75,26 @@ def test_every_row_of_the_fixture_adds_up(fixture_warehouse):
         assert assert_adds_up(wh, conn, BEFORE_MERGER, "lao_cai", listed=[(OLD, "on_time_rate")]) == 5 * 4 * 18
 
 
+def test_a_report_prepares_only_the_figures_it_lists_and_lists_the_same_items(fixture_warehouse):
+    """explain_many (the dashboard's drill-down) narrows the scope to its figures (exp_wanted filled before
+    scope.sql): the scope holds nothing else, and every figure lists the items a whole preparation lists."""
+    wh = fixture_warehouse
+    figures = [(DIST, "on_time_rate"), (ROOT, "online_dossier_rate"), (NEW, "service_online_uptake_rate")]
+    with wh.begin() as conn:
+        explain.prepare(wh, conn, D, "lao_cai")
+        whole = explain.listings(conn, D, "ytd", figures)
+        everything = conn.exec_driver_sql("SELECT count(*) FROM exp_scope").scalar()
+    with wh.begin() as conn:
+        explain.prepare(wh, conn, D, "lao_cai", sorted({i for _a, i in figures}), None, "ytd", figures)
+        scoped = set(conn.exec_driver_sql("SELECT DISTINCT ancestor_code, indicator_code FROM exp_scope").all())
+        kept = conn.exec_driver_sql("SELECT count(*) FROM exp_scope").scalar()
+        narrowed = explain.listings(conn, D, "ytd", figures)
+    assert {tuple(r) for r in scoped} == set(figures) and kept < everything / 4, (scoped, kept, everything)
+    assert narrowed == whole and all(whole[f] for f in figures)
+    drills = explain.explain_many(wh, D, "ytd", figures, "lao_cai")
+    assert [d.rows for d in drills] == [whole[f] for f in figures] and all(d.matches for d in drills)
+
+
 def _listing(wh, indicator, agency, period, day=D):
     found = explain.explain(wh, day, period, agency, indicator, "lao_cai")
     assert found.matches

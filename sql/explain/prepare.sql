@@ -36,7 +36,7 @@ JOIN ind_agency_map m ON m.epoch_start = ep.epoch_start AND m.agency_code = v.ag
 WHERE v.received_event <= CAST(:range_end AS date);
 
 -- The snapshot rows (indicator, agency) to list (etl/explain.py fills it; list_<kind>.sql reads it):
--- every listing of the date in one query per kind.
+-- every listing of the date in one query per kind. Filled before scope.sql, it narrows the scope to them.
 DROP TABLE IF EXISTS exp_wanted;
 CREATE TEMPORARY TABLE exp_wanted (
     kind            text NOT NULL,   -- dossier, transaction, service: the list_<kind>.sql that lists it

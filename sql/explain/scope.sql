@@ -1,7 +1,8 @@
 -- Each item of exp_item for every agency whose figure it counts in (itself, or the successor or
 -- parent that holds it on D, and every agency above along the hierarchy valid on D) and every
 -- period kind whose window contains its event: the same mapping, roll-up and period windows as
--- aggregate.sql. :agency and :period narrow it (NULL: all).
+-- aggregate.sql. :agency and :period narrow it (NULL: all), and so does exp_wanted once filled (the
+-- figures a report lists: at the year's end a tenth of the year's items).
 -- Parameters: :range_end (= D), :end_next_ts (D + 1 day 00:00), :agency, :period.
 DROP TABLE IF EXISTS exp_scope;
 CREATE TEMPORARY TABLE exp_scope AS
@@ -15,7 +16,10 @@ JOIN ind_agency_map m ON m.epoch_start = ep.epoch_start AND m.agency_code = i.ag
 JOIN ind_rollup r ON r.epoch_start = ep.epoch_start AND r.agency_code = m.mapped_code
 WHERE (i.event_date IS NULL OR (i.event_date <= CAST(:range_end AS date) AND pe.period_end >= CAST(:range_end AS date)))
   AND (CAST(:agency AS text) IS NULL OR r.ancestor_code = CAST(:agency AS text))
-  AND (CAST(:period AS text) IS NULL OR p.period = CAST(:period AS text));
+  AND (CAST(:period AS text) IS NULL OR p.period = CAST(:period AS text))
+  AND (NOT EXISTS (SELECT 1 FROM exp_wanted)
+       OR EXISTS (SELECT 1 FROM exp_wanted w WHERE w.indicator_code = i.indicator_code
+                                                AND w.ancestor_code = r.ancestor_code));
 
 -- What the other systems knew about those dossiers by the end of D, to show beside them: the first
 -- successful online payment, the first sync accepted by the national portal at or after the
