@@ -61,6 +61,8 @@ SELECT indicator_code, epoch_start, agency_code, period, d,
        SUM(CAST(dden AS integer)) AS dden, SUM(CAST(dnum AS integer)) AS dnum
 FROM points
 GROUP BY indicator_code, epoch_start, agency_code, period, d;
+-- A table with statistics, not a CTE: planned from the CTEs' estimates (3 groups for 306,000 rows at
+-- 1 M a year), PostgreSQL grouped the roll-up below by sorting on text keys, 1.4 s of its 3.3 s.
 ANALYZE ind_leaf;
 
 DROP TABLE IF EXISTS ind_change;
@@ -98,4 +100,5 @@ LEFT JOIN ind_change ch
  AND ch.indicator_code = g.indicator_code
 WINDOW w AS (PARTITION BY g.agency_code, g.period, g.indicator_code ORDER BY g.d
              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+-- incremental.sql and publish.sql read it: unanalyzed, PostgreSQL probed the published snapshot once a row
 ANALYZE ind_value;
