@@ -128,7 +128,7 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
     wh.analyze(conn, "ind_service_fact", "ind_service_scope")  # what services.sql reads
     wh.run_script(conn, "indicators/services.sql", params)
     wh.analyze(conn, "ind_fact", "ind_code")  # what aggregate.sql reads (services.sql adds facts)
-    wh.run_script(conn, "indicators/aggregate.sql", params)
+    wh.run_script(conn, "indicators/aggregate.sql", params, analyze=True)
     if base is not None:
         wh.run_script(conn, "indicators/incremental.sql", params)
     wh.run_script(conn, "indicators/publish.sql", range_params(start, end, province))

@@ -7,6 +7,9 @@
 --      denominator separately), summed per date and ancestor agency,
 --   4. a running sum over the dates gives the value of each date.
 -- Parameters: :range_end.
+-- Every table here is analyzed once created (etl/indicators.py: PostgreSQL gathers no statistics on
+-- temporary tables by itself). Unanalyzed, ind_value made incremental.sql probe the published snapshot
+-- once a row.
 -- The sums add integers: PostgreSQL sums bigint as numeric, about 10 % of the indicator step at
 -- 1 M a year; a count or its change fits an integer, their sums stay bigint.
 DROP TABLE IF EXISTS ind_leaf;
@@ -61,9 +64,8 @@ SELECT indicator_code, epoch_start, agency_code, period, d,
        SUM(CAST(dden AS integer)) AS dden, SUM(CAST(dnum AS integer)) AS dnum
 FROM points
 GROUP BY indicator_code, epoch_start, agency_code, period, d;
--- A table with statistics, not a CTE: planned from the CTEs' estimates (3 groups for 306,000 rows at
--- 1 M a year), PostgreSQL grouped the roll-up below by sorting on text keys, 1.4 s of its 3.3 s.
-ANALYZE ind_leaf;
+-- A table, not a CTE, for its statistics: planned from the CTEs' estimates (3 groups for 306,000 rows
+-- at 1 M a year), PostgreSQL grouped the roll-up below by sorting on text keys, 1.4 s of its 3.3 s.
 
 DROP TABLE IF EXISTS ind_change;
 CREATE TEMPORARY TABLE ind_change AS
@@ -76,8 +78,6 @@ GROUP BY l.indicator_code, r.ancestor_code, l.period, l.d;
 
 -- Every date x agency (valid on some date of the range) x period x computed indicator, with the
 -- running sums. publish.sql keeps the agencies valid on each date.
--- statistics for the planner (PostgreSQL does not gather them on temporary tables by itself)
-ANALYZE ind_change;
 
 DROP TABLE IF EXISTS ind_value;
 CREATE TEMPORARY TABLE ind_value AS
@@ -100,5 +100,3 @@ LEFT JOIN ind_change ch
  AND ch.indicator_code = g.indicator_code
 WINDOW w AS (PARTITION BY g.agency_code, g.period, g.indicator_code ORDER BY g.d
              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
--- incremental.sql and publish.sql read it: unanalyzed, PostgreSQL probed the published snapshot once a row
-ANALYZE ind_value;
