@@ -343,12 +343,15 @@ def read_load(out: str, rows: int) -> Outcome:
         for name, value in re.findall(r"(\S.*?) ([\d.]+) s(?:\s{2,}|$)", line):
             rounds.setdefault(part, {}).setdefault(name.strip(), []).append(float(value))
     ratios: dict[str, dict[str, tuple[float, float]]] = {}
+    ceilings: dict[str, tuple[float, float]] = {}  # a COPY into the history's key and indexes / the bare COPY
     part = ""
     for line in out.splitlines():
         if heading := re.match(r"^-- (.+?)(?:, [\d,]+ rows)?$", line):
             part = heading.group(1)
         elif found := re.match(r"^ours / (.+?): min ([\d.]+)\s+median ([\d.]+)", line):
             ratios.setdefault(part, {})[found.group(1)] = (float(found.group(2)), float(found.group(3)))
+        elif found := re.match(r"^ceiling / (.+?): min ([\d.]+)\s+median ([\d.]+)", line):
+            ceilings[part] = (float(found.group(2)), float(found.group(3)))
     result = Outcome(raw={"rows": rows, "rounds": rounds, "ratios": ratios, "output": out})
     for part, sides in rounds.items():
         ours_name = next((n for n in sides if n.startswith("our")), None)
@@ -364,7 +367,9 @@ def read_load(out: str, rows: int) -> Outcome:
         result.details.append(f"load{', ' + part if part else ''} (bench_load.py's own rounds): " + "; ".join(
             f"{name} {fmt(values)}" for name, values in sides.items()) + "; " + "; ".join(
             f"ours / {name} min {lo:.2f} median {mid:.2f} (throughput)"
-            for name, (lo, mid) in ratios[part].items()) + ".")
+            for name, (lo, mid) in ratios[part].items()) + "".join(
+            f"; the ceiling (a COPY into the history's key and indexes) / bare COPY, same encoder min {lo:.2f} "
+            f"median {mid:.2f}" for lo, mid in [ceilings[part]] if part in ceilings) + ".")
     if not result.rows:
         result.details.append("load: could not read bench_load.py's output:\n" + out[-1500:])
     return result
