@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from etl import load, transform
 from etl.warehouse import Warehouse, _to_csv
 
-
 CEILING = "COPY into a keyed copy of the history"
 
 

@@ -35,25 +35,35 @@ WHERE batch_id = :batch_id
   AND NOT EXISTS (SELECT 1 FROM _dossier_touched t WHERE t.dossier_code = s.dossier_code);
 
 -- The touched dossiers: the versions not stored yet, one row each (a version repeated within
--- the batch: the copy with the highest status).
+-- the batch: the copy with the highest status). One row per version first, then the versions
+-- stored already left out: in that order the planner knows how many rows each step has (asked to
+-- leave the stored versions out first, it expected one row to remain and joined the touched
+-- dossiers by a nested loop over all of them: 13 s for 18,000 versions against 6.5 million).
 INSERT INTO core.dossier_history (
     dossier_code, updated_at, procedure_code, agency_code, channel, status,
     submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
     result_channel, has_digitized_components, result_digitized, digitally_signed,
     paid_online, fee_amount, supplement_count, applicant_key, batch_id,
     supplement_requested_at, supplement_due_at, record_hash)
-SELECT DISTINCT ON (dossier_code, updated_at)
-       dossier_code, updated_at, procedure_code, agency_code, channel, status,
+SELECT dossier_code, updated_at, procedure_code, agency_code, channel, status,
        submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
        result_channel, has_digitized_components, result_digitized, digitally_signed,
        paid_online, fee_amount, supplement_count, applicant_key, batch_id,
        supplement_requested_at, supplement_due_at, record_hash
-FROM staging.dossier s
-WHERE batch_id = :batch_id
-  AND dossier_code IN (SELECT dossier_code FROM _dossier_touched)
-  AND NOT EXISTS (SELECT 1 FROM core.dossier_history h
-                  WHERE h.dossier_code = s.dossier_code AND h.updated_at = s.updated_at)
-ORDER BY dossier_code, updated_at, status DESC;
+FROM (
+    SELECT DISTINCT ON (dossier_code, updated_at)
+           dossier_code, updated_at, procedure_code, agency_code, channel, status,
+           submitted_at, received_at, due_at, finished_at, returned_at, rejected_at,
+           result_channel, has_digitized_components, result_digitized, digitally_signed,
+           paid_online, fee_amount, supplement_count, applicant_key, batch_id,
+           supplement_requested_at, supplement_due_at, record_hash
+    FROM staging.dossier
+    WHERE batch_id = :batch_id
+      AND dossier_code IN (SELECT dossier_code FROM _dossier_touched)
+    ORDER BY dossier_code, updated_at, status DESC
+) v
+WHERE NOT EXISTS (SELECT 1 FROM core.dossier_history h
+                  WHERE h.dossier_code = v.dossier_code AND h.updated_at = v.updated_at);
 
 -- Each version is valid until the next one (versions may arrive out of order): recompute for the
 -- touched dossiers, and write only the rows whose valid_to changes.
