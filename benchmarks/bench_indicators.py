@@ -282,11 +282,9 @@ def nightly_full_vs_incremental(wh: Warehouse, province: str, rounds: int) -> No
     times: dict[str, list[float]] = {"full": [], "incremental": []}
     for _ in range(rounds):
         for kind in times:
-            with wh.engine.connect() as conn:
-                tx = conn.begin()
+            with wh.rolled_back() as conn:
                 took, _ = timed(kind, lambda: indicators.publish_range(
                     wh, start, end, province, conn, incremental=kind == "incremental"))  # noqa: B023
-                tx.rollback()
             times[kind].append(took)
     for kind, values in times.items():
         values.sort()

@@ -178,3 +178,20 @@ def test_a_bad_connection_value_names_the_connection(environ):
     with pytest.raises(SettingsError) as caught:
         Settings.from_airflow()
     assert str(caught.value) == "VNPOST_URL='bcci.vnpost.vn' (Airflow connection vnpost): not an http(s):// URL"
+
+
+def test_the_work_mem_setting_reaches_every_postgresql_transaction(pg_url, monkeypatch):
+    """WAREHOUSE_WORK_MEM is set in each transaction the pipeline opens, and in the rolled-back ones the
+    benchmarks time, so that they measure what the pipeline runs."""
+    from etl.warehouse import Warehouse
+
+    monkeypatch.setenv("WAREHOUSE_WORK_MEM", "77MB")
+    wh = Warehouse(pg_url)
+    with wh.begin() as conn:
+        assert conn.exec_driver_sql("SHOW work_mem").scalar() == "77MB"
+    with wh.rolled_back() as conn:
+        assert conn.exec_driver_sql("SHOW work_mem").scalar() == "77MB"
+        conn.exec_driver_sql("CREATE TABLE not_kept (x integer)")
+    with wh.begin() as conn:
+        assert conn.exec_driver_sql("SELECT to_regclass('not_kept')").scalar() is None
+    wh.dispose()
