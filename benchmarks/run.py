@@ -369,7 +369,7 @@ def read_load(out: str, rows: int) -> Outcome:
             f"ours / {name} min {lo:.2f} median {mid:.2f} (throughput)"
             for name, (lo, mid) in ratios[part].items()) + "".join(
             f"; the ceiling (a COPY into the history's key and indexes) / bare COPY, same encoder min {lo:.2f} "
-            f"median {mid:.2f}" for lo, mid in [ceilings[part]] if part in ceilings) + ".")
+            f"median {mid:.2f}" for lo, mid in ([ceilings[part]] if part in ceilings else [])) + ".")
     if not result.rows:
         result.details.append("load: could not read bench_load.py's output:\n" + out[-1500:])
     return result
