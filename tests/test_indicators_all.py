@@ -343,3 +343,38 @@ def test_the_working_tables_the_rollup_and_publication_read_are_planned_with_sta
     wh.dispose()
     assert len(analyzed) == 3 and all(counts.values()), counts
     assert analyzed == {t: float(n) for t, n in counts.items()}
+
+
+def test_the_indicator_step_analyzes_the_core_tables_never_analyzed_or_grown_by_a_tenth(pg_url):
+    """Planned without row counts (autovacuum off, or behind a night's loads), a night's transaction measure ran
+    for minutes. The step first analyzes the core tables that were never analyzed or grew by a tenth since."""
+    from etl.warehouse import Warehouse
+
+    wh = Warehouse(pg_url)
+    wh.migrate()
+    load_fixture(wh)
+
+    def grow(conn, rows: int) -> None:
+        conn.exec_driver_sql(
+            "INSERT INTO core.dossier_history (dossier_code, updated_at, procedure_code, agency_code, channel, status, "
+            "supplement_count, batch_id) SELECT 'GROWN-' || i || '-' || random(), TIMESTAMP '2000-01-01', 'P', 'A', "
+            f"1, 2, 0, 1 FROM generate_series(1, {rows}) i")
+
+    def estimated_and_counted(conn) -> tuple[float, int]:
+        estimated = "SELECT reltuples FROM pg_class WHERE oid = 'core.dossier_history'::regclass"
+        return (conn.exec_driver_sql(estimated).scalar(),
+                conn.exec_driver_sql("SELECT count(*) FROM core.dossier_history").scalar())
+
+    with wh.begin() as conn:
+        wh.refresh_statistics(conn)
+        assert wh.refresh_statistics(conn) == []  # nothing grew since
+        grow(conn, 20_000)
+        assert "core.dossier_history" in wh.refresh_statistics(conn)
+        estimated, counted = estimated_and_counted(conn)
+        assert estimated == counted
+        grow(conn, 20_000)
+        indicators.publish_snapshot(wh, conn, D, "lao_cai")
+        estimated, counted = estimated_and_counted(conn)
+        conn.rollback()
+    wh.dispose()
+    assert counted > 40_000 and estimated == counted  # the step analyzed what had grown since
