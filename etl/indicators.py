@@ -118,7 +118,8 @@ def base_date(wh: Warehouse, conn: Connection, start: date, end: date) -> date |
 def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: str, incremental: bool) -> int:
     began = clock.monotonic()
     if analyzed := wh.refresh_statistics(conn):
-        log.info("statistics refreshed (never analyzed, or grown by a tenth): %s", ", ".join(analyzed))
+        log.info("statistics refreshed (never analyzed, without statistics, or grown by a tenth): %s",
+                 ", ".join(analyzed))
     base = base_date(wh, conn, start, end) if incremental else None
     params = range_params(base or start, end, province)
     prepare(wh, conn, params, changed_only=base is not None)
