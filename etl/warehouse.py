@@ -279,11 +279,11 @@ class Warehouse:
 
     @classmethod
     def refresh_statistics(cls, conn: Connection, schema: str = "core") -> list[str]:
-        """ANALYZE the tables of `schema` never analyzed, without column statistics (an ANALYZE rolled back
-        keeps the row count but loses them), or grown by more than a tenth since their last ANALYZE, and
-        return them. PostgreSQL's autovacuum may be off, or behind a night's loads: planned without
-        statistics, one night's transaction measure ran for minutes (docs/benchmarks.md). The check reads
-        the catalog and the files' sizes: a few milliseconds when nothing is due."""
+        """ANALYZE the tables of `schema` never analyzed, holding rows but no column statistics (analyzed
+        while empty, or by an ANALYZE rolled back, which keeps the row count and loses them), or grown by
+        more than a tenth since their last ANALYZE, and return them. PostgreSQL's autovacuum may be off, or
+        behind a night's loads: planned without statistics, one night's transaction measure ran for
+        minutes (docs/benchmarks.md). The check reads the catalog and the files' sizes: ~1 ms when none is due."""
         if conn.dialect.name != "postgresql":
             return []
         stale = [r[0] for r in conn.exec_driver_sql(
@@ -291,7 +291,7 @@ class Warehouse:
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND (c.reltuples < 0 "
             "OR pg_relation_size(c.oid) > (1.1 * c.relpages + 16) * current_setting('block_size')::int "
-            "OR (c.reltuples > 0 AND NOT EXISTS (SELECT 1 FROM pg_stats s "
+            "OR (pg_relation_size(c.oid) > 0 AND NOT EXISTS (SELECT 1 FROM pg_stats s "
             "WHERE s.schemaname = n.nspname AND s.tablename = c.relname))) ORDER BY 1",
             {"schema": schema})]
         cls.analyze(conn, *stale)
