@@ -11,6 +11,7 @@ import time as clock
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 import pandas as pd
 import sqlalchemy as sa
@@ -141,23 +142,45 @@ def refresh_reference(res: Resources, day: date) -> dict[str, int] | None:
     return load_reference(res, day)
 
 
-def load_sources(res: Resources, day: date) -> list[load.BatchResult]:
-    """Every daily feed for `day`, loaded in the registry's order (dossiers first). Every system is read
-    from the start, each by one thread that reads its feeds in turn: a feed's pages arrive while the
-    feeds before it load."""
+@dataclass
+class Reading:
+    """A day's daily feeds being read: their windows, and a reader per feed (pages fetched ahead)."""
+    day: date
+    windows: list[Window]
+    readers: list[Prefetch]
+
+    def close(self) -> None:
+        for reader in self.readers:
+            reader.close()
+
+
+def start_reading(res: Resources, day: date) -> Reading:
+    """Start reading every daily feed for `day`: each system by one thread that reads its feeds in turn, in
+    the registry's order (dossiers first), so a feed's pages arrive while the feeds before it load. The
+    windows come from the watermarks: the loads of the days before must have committed."""
     daily = feeds.daily_feeds()
     windows = [extraction_window(res, feed.system, feed.name, day) for feed in daily]
-    readers: list[Prefetch] = []
+    reading = Reading(day, windows, [])
     last: dict[str, Prefetch] = {}
     try:
         for feed, window in zip(daily, windows, strict=True):
-            last[feed.system] = Prefetch(feed.fetch(res.client(feed.system), window), after=last.get(feed.system))
-            readers.append(last[feed.system])
+            last[feed.system] = Prefetch(feed.fetch(res.client(feed.system), window), after=last.get(feed.system),
+                                         name=f"read {feed.name} {day}")
+            reading.readers.append(last[feed.system])
+    except BaseException:
+        reading.close()
+        raise
+    return reading
+
+
+def load_sources(res: Resources, day: date, reading: Reading | None = None) -> list[load.BatchResult]:
+    """Every daily feed for `day`, loaded in the registry's order, from `reading` if it was started before."""
+    reading = reading or start_reading(res, day)
+    try:
         return [_load(res, load.entity(feed.name, pii_key()), reader, window)
-                for feed, reader, window in zip(daily, readers, windows, strict=True)]
+                for feed, reader, window in zip(feeds.daily_feeds(), reading.readers, reading.windows, strict=True)]
     finally:
-        for reader in readers:
-            reader.close()
+        reading.close()
 
 
 # -- quality gates ---------------------------------------------------------------------------
@@ -332,12 +355,21 @@ def run_day(res: Resources, day: date) -> DayOutcome:
     """One day's loads, gates and publication, in the order of the nightly DAG's tasks (after
     migrate and the reference data). A failed gate does not undo the loads."""
     began = clock.monotonic()
+    return finish_day(res, day, load_day(res, day), began)
+
+
+def load_day(res: Resources, day: date, reading: Reading | None = None) -> list[load.BatchResult]:
+    """The day's loads (load_sources); a failure is recorded in ops.day_run and raised."""
     try:
-        batches = load_sources(res, day)
+        return load_sources(res, day, reading)
     except Exception as exc:
         with res.warehouse.begin() as conn:
             record_day(res.warehouse, conn, day, "failed", message=f"{type(exc).__name__}: {exc}")
         raise
+
+
+def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began: float) -> DayOutcome:
+    """After the day's loads: its gates, then its publication if they pass."""
     outcome = DayOutcome(day, "published", dossiers=batches[0].day_records,
                          quarantined=sum(b.quarantined for b in batches), pending=sum(b.pending for b in batches))
     try:
@@ -363,18 +395,31 @@ def finished_days(res: Resources, first: date, last: date) -> set[date]:
 def backfill(res: Resources, start: date, end: date, resume: bool = False,
              progress: Callable[[int, int, DayOutcome], None] | None = None) -> list[DayOutcome]:
     """Every day from start to end in order; a day whose gate fails is reported and the next one runs.
-    With `resume`, days already published (ops.day_run) are skipped."""
+    With `resume`, days already published (ops.day_run) are skipped. The next day's sources are read
+    from the moment a day's loads commit, while its gates and publication run (the sources' past days
+    do not change meanwhile)."""
     migrate(res)
     refresh_reference(res, end)
     todo = days(start, end)
     done = finished_days(res, start, end) if resume else set()
+    to_run = [day for day in todo if day not in done]
+    following = dict(pairwise(to_run))
     outcomes = []
+    ahead: Reading | None = None
     try:
         for number, day in enumerate(todo, 1):
-            outcome = DayOutcome(day, "skipped") if day in done else run_day(res, day)
+            if day in done:
+                outcome = DayOutcome(day, "skipped")
+            else:
+                began = clock.monotonic()
+                batches = load_day(res, day, ahead)
+                ahead = start_reading(res, following[day]) if day in following else None
+                outcome = finish_day(res, day, batches, began)
             outcomes.append(outcome)
             if progress:
                 progress(number, len(todo), outcome)
     finally:
+        if ahead is not None:
+            ahead.close()
         validate.build_data_docs()  # once per run: rendering is the expensive part
     return outcomes

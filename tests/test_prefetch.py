@@ -1,4 +1,5 @@
-"""etl.sources.prefetch: the pages a loader reads are the source's, in order, errors included."""
+"""etl.sources.prefetch: the pages a loader reads are the source's, in order, errors included; a backfill
+reads the next day while a day publishes."""
 import threading
 import time
 
@@ -60,3 +61,47 @@ def test_a_reader_after_another_starts_when_that_one_has_read_its_last_page():
     time.sleep(0.3)
     assert waiting == []
     assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_backfill_reads_the_next_day_while_the_day_publishes(duckdb_url, tmp_path, source_env, monkeypatch):
+    """pipeline.backfill starts reading a day's sources once the day before has loaded, and loads that
+    reading: the snapshots equal those of the same days run one by one, and no reader outlives the run."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from etl import pipeline
+
+    monkeypatch.setenv("DATA_DOCS_DIR", "")
+    events: list[tuple[str, date]] = []
+    for name, step in (("read", pipeline.start_reading), ("publish", pipeline.publish_indicators)):
+        def watched(res, day, _name=name, _step=step):
+            events.append((_name, day))
+            return _step(res, day)
+        monkeypatch.setattr(pipeline, f"{step.__name__}", watched)
+    first, second, third = date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)
+    with pipeline.Resources.from_env(duckdb_url) as res:
+        outcomes = pipeline.backfill(res, first, third)
+    assert [o.status for o in outcomes] == ["published"] * 3 and all(o.dossiers for o in outcomes)
+    assert events == [("read", first), ("read", second), ("publish", first), ("read", third), ("publish", second),
+                      ("publish", third)]
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith("read ") for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name.startswith("read ") for t in threading.enumerate())
+
+    one_by_one = f"duckdb:///{tmp_path / 'one_by_one.duckdb'}"
+    with pipeline.Resources.from_env(one_by_one) as res:
+        pipeline.migrate(res)
+        pipeline.refresh_reference(res, third)
+        for day in (first, second, third):
+            pipeline.run_day(res, day)
+    snapshots = []
+    for url in (duckdb_url, one_by_one):
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            snapshots.append(conn.exec_driver_sql(
+                "SELECT snapshot_date, period, agency_code, indicator_code, numerator, denominator "
+                "FROM mart.indicator_snapshot ORDER BY 1, 2, 3, 4").all())
+        engine.dispose()
+    assert snapshots[0] and snapshots[0] == snapshots[1]

@@ -18,11 +18,12 @@ class Prefetch:
     where the failing page would have been read; `close()` (or leaving the iteration) stops the thread at
     its next page. Iterate it once."""
 
-    def __init__(self, pages: Iterable[list[dict]], depth: int = DEPTH, after: Prefetch | None = None):
+    def __init__(self, pages: Iterable[list[dict]], depth: int = DEPTH, after: Prefetch | None = None,
+                 name: str = "prefetch"):
         self._ahead: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self.fetched = threading.Event()  # the last page is queued, or the thread gave up
-        self._thread = threading.Thread(target=self._fetch, args=(pages, after), name="prefetch", daemon=True)
+        self._thread = threading.Thread(target=self._fetch, args=(pages, after), name=name, daemon=True)
         self._thread.start()
 
     def _put(self, item) -> bool:
