@@ -145,7 +145,6 @@ def refresh_reference(res: Resources, day: date) -> dict[str, int] | None:
 @dataclass
 class Reading:
     """A day's daily feeds being read: their windows, and a reader per feed (pages fetched ahead)."""
-    day: date
     windows: list[Window]
     readers: list[Prefetch]
 
@@ -160,7 +159,7 @@ def start_reading(res: Resources, day: date) -> Reading:
     windows come from the watermarks: the loads of the days before must have committed."""
     daily = feeds.daily_feeds()
     windows = [extraction_window(res, feed.system, feed.name, day) for feed in daily]
-    reading = Reading(day, windows, [])
+    reading = Reading(windows, [])
     last: dict[str, Prefetch] = {}
     try:
         for feed, window in zip(daily, windows, strict=True):

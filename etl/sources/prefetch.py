@@ -16,7 +16,7 @@ class Prefetch:
     With `after`, the thread starts fetching when that reader has fetched its last page: a system's feeds
     are read in turn, never two at a time, while the feeds before them load. A fetching error is raised
     where the failing page would have been read; `close()` (or leaving the iteration) stops the thread at
-    its next page. Iterate it once."""
+    its next page. `name` names the thread. Iterate it once."""
 
     def __init__(self, pages: Iterable[list[dict]], depth: int = DEPTH, after: Prefetch | None = None,
                  name: str = "prefetch"):
