@@ -78,7 +78,7 @@ def test_a_backfill_reads_the_next_day_while_the_day_publishes(duckdb_url, tmp_p
         def watched(res, day, _name=name, _step=step):
             events.append((_name, day))
             return _step(res, day)
-        monkeypatch.setattr(pipeline, f"{step.__name__}", watched)
+        monkeypatch.setattr(pipeline, step.__name__, watched)
     first, second, third = date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)
     with pipeline.Resources.from_env(duckdb_url) as res:
         outcomes = pipeline.backfill(res, first, third)
