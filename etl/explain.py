@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import csv
 import io
-import re
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from etl import indicators
 from etl.reports.data import PERIOD_LABEL, PERIOD_LABEL_EN, period_text
-from etl.warehouse import SQL_DIR, Warehouse, split_statements, sql_file
+from etl.warehouse import SQL_DIR, Warehouse, _execute, split_statements, sql_file
 
 EXPLAIN_DIR = SQL_DIR / "explain"
 KINDS = ("dossier", "transaction", "service")
 WORK_TABLES = ("exp_item", "exp_service_dossier")
+# Listing rows fetched and handled at a time. A report's listings are streamed to their CSVs, never held
+# whole: at the year's end, at 1 million dossiers a year, they are ~670,000 rows (~1 GB as Python dicts).
+CHUNK = 20_000
 
 # What each indicator's listing shows after the columns every listing has (COMMON).
 COMMON = ("in_num", "basis", "counted_for", "counted_for_name", "agency_code", "item_code")
@@ -145,13 +150,17 @@ def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: li
 
 def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[dict]:
     """The rows of a file holding one SELECT."""
+    return [row for chunk in _chunks(conn, relpath, params) for row in chunk]
+
+
+def _chunks(conn: Connection, relpath: str, params: dict | None = None) -> Iterator[list[dict]]:
+    """The rows of a file holding one SELECT, CHUNK at a time, as dicts (each chunk fetched at once and
+    zipped with the column names once: mapping ~670,000 rows one by one took most of a listing's time)."""
     (stmt,) = split_statements(sql_file(relpath))
-    names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
-    result = conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
-    # fetched at once and zipped with the names once: a year-end night lists ~670,000 items, and mapping
-    # them row by row (each row fetched, then asked for its keys) took most of the listing's time
+    result = _execute(conn, stmt, params, stream=True)
     keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
+    while rows := result.fetchmany(CHUNK):
+        yield [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def totals(conn: Connection) -> dict[tuple[str, str, str], tuple[int, int]]:
@@ -164,13 +173,28 @@ def listings(conn: Connection, day: date, period: str,
              figures: list[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
     """(agency, indicator) -> the prepared items of that snapshot row of `period`, each a dict of the
     columns of list_<kind>.sql: one query per kind for all the figures."""
+    found: dict[tuple[str, str], list[dict]] = {(agency, indicator): [] for agency, indicator in figures}
+    for figure, rows in stream_listings(conn, day, period, figures):
+        found[figure].extend(rows)
+    return found
+
+
+def stream_listings(conn: Connection, day: date, period: str,
+                    figures: list[tuple[str, str]]) -> Iterator[tuple[tuple[str, str], list[dict]]]:
+    """listings() a piece at a time: ((agency, indicator), some of its items), at most CHUNK items at once.
+    A figure's pieces come one after another, in the order of its listing; a figure without items
+    yields nothing."""
     kinds = indicator_kinds()
     _want(conn, figures)
-    found: dict[tuple[str, str], list[dict]] = {(agency, indicator): [] for agency, indicator in figures}
     for kind in sorted({kinds[indicator] for _agency, indicator in figures}):
-        for row in _query(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
-            found[(row.pop("ancestor_code"), row.pop("indicator_code"))].append(row)
-    return found
+        for rows in _chunks(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
+            for figure, items in itertools.groupby(rows, key=_take_figure):
+                yield figure, list(items)
+
+
+def _take_figure(row: dict) -> tuple[str, str]:
+    """A listing row's (agency, indicator), taken out of the row."""
+    return row.pop("ancestor_code"), row.pop("indicator_code")
 
 
 def _want(conn: Connection, figures: list[tuple[str, str]]) -> None:
@@ -198,14 +222,22 @@ class Drilldown:
     indicator: str
     indicator_name: str
     kind: str
-    rows: list[dict]
     snapshot: tuple[int, int]  # (numerator, denominator) in mart.indicator_snapshot
-    numerator: int = field(init=False)
-    denominator: int = field(init=False)
+    # The items kept: all of them, or (explain_many's keep_out) the first ones out of the numerator.
+    rows: list[dict] = field(default_factory=list)
+    items: int = 0  # items listed, kept or not
+    numerator: int = 0
+    denominator: int = 0
+    out: int = 0  # items in the denominator and not in the numerator (the late dossiers...)
 
-    def __post_init__(self) -> None:
-        self.numerator = sum(int(r["in_num"]) for r in self.rows)
-        self.denominator = sum(int(r["in_den"]) for r in self.rows)
+    def add(self, rows: list[dict], keep_out: int | None = None) -> None:
+        """Count a piece of the listing in; keep it, or only its items out of the numerator up to keep_out."""
+        outs = [r for r in rows if is_out(r)]
+        self.items += len(rows)
+        self.numerator += sum(int(r["in_num"]) for r in rows)
+        self.denominator += sum(int(r["in_den"]) for r in rows)
+        self.out += len(outs)
+        self.rows += rows if keep_out is None else outs[:max(0, keep_out - len(self.rows))]
 
     @property
     def matches(self) -> bool:
@@ -240,10 +272,13 @@ def explain(wh: Warehouse, day: date, period: str, agency: str, indicator: str, 
     return explain_many(wh, day, period, [(agency, indicator)], province)[0]
 
 
-def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]],
-                 province: str) -> list[Drilldown]:
+def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]], province: str,
+                 keep_out: int | None = None,
+                 on_rows: Callable[[Drilldown, list[dict]], None] | None = None) -> list[Drilldown]:
     """The drill-downs of several (agency, indicator) rows of one date and period, in that order,
-    from one preparation of the date (the dashboard's listings)."""
+    from one preparation of the date (the dashboard's listings). The listings are streamed: each piece
+    goes to `on_rows` (the report's CSVs) and is kept whole, or (keep_out) only its first items out of
+    the numerator, so that a year's listings need not fit in memory."""
     kinds = indicator_kinds()
     for _agency, indicator in figures:
         if indicator not in kinds:
@@ -251,7 +286,7 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
     if not figures:
         return []
     with wh.begin() as conn:
-        heads = []
+        drills = {}
         for agency, indicator in figures:
             head = conn.execute(sa.text(
                 "SELECT s.numerator, s.denominator, a.name AS agency_name, i.name_vi "
@@ -264,14 +299,21 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
                     f"--date {day} --agency {agency}: no published figure in mart.indicator_snapshot; check the "
                     f"agency code (valid on that date) or publish the date first: "
                     f"python -m etl publish --start {day} --end {day}")
-            heads.append(head)
+            drills[(agency, indicator)] = Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi,
+                                                    kinds[indicator], (int(head.numerator), int(head.denominator)))
         agencies = {agency for agency, _i in figures}
         prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
                 next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
-        found = listings(conn, day, period, figures)
-    return [Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi, kinds[indicator],
-                      found[(agency, indicator)], (int(head.numerator), int(head.denominator)))
-            for (agency, indicator), head in zip(figures, heads, strict=True)]
+        for figure, rows in stream_listings(conn, day, period, figures):
+            drills[figure].add(rows, keep_out)
+            if on_rows:
+                on_rows(drills[figure], rows)
+    return [drills[figure] for figure in figures]
+
+
+def is_out(row: dict) -> bool:
+    """In the denominator and not in the numerator: what the figure misses."""
+    return int(row["in_den"]) == 1 and int(row["in_num"]) == 0
 
 
 def cell_text(column: str, value, for_csv: bool) -> str:
@@ -297,10 +339,16 @@ def cell_text(column: str, value, for_csv: bool) -> str:
 def to_csv(drill: Drilldown) -> str:
     """The listing as CSV: Vietnamese (English) headings, one row per item; ISO dates."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(drill.headings())
-    writer.writerows(zip(*(_column_texts(drill.rows, c) for c in drill.columns()), strict=True))
+    write_csv_rows(out, drill, drill.rows, headings=True)
     return out.getvalue()
+
+
+def write_csv_rows(out: TextIO, drill: Drilldown, rows: list[dict], headings: bool = False) -> None:
+    """Some of a listing's items as CSV lines (the headings first if asked): to_csv's format, a piece at a time."""
+    writer = csv.writer(out, lineterminator="\n")
+    if headings:
+        writer.writerow(drill.headings())
+    writer.writerows(zip(*(_column_texts(rows, c) for c in drill.columns()), strict=True))
 
 
 def _column_texts(rows: list[dict], column: str) -> list[str]:

@@ -317,10 +317,12 @@ def _to_csv(frame: pd.DataFrame, path: Path) -> None:
         db.execute(f"COPY frame TO '{path}' (FORMAT csv, HEADER false, NULL '\\N')")
 
 
-def _execute(conn: Connection, stmt: str, params: dict | None):
-    """A statement with the parameters it names (a file's statements share one parameter set)."""
+def _execute(conn: Connection, stmt: str, params: dict | None, stream: bool = False):
+    """A statement with the parameters it names (a file's statements share one parameter set). `stream`:
+    rows are fetched as they are read (a server-side cursor on PostgreSQL), not all held at once."""
     names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))
-    return conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
+    return conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names},
+                        execution_options={"stream_results": stream})
 
 
 class WarehouseConfigError(ValueError):

@@ -261,6 +261,34 @@ def test_the_dashboard_lists_the_dossiers_behind_the_figures_that_miss_their_tar
     assert sorted(p.name for p in out.iterdir()) == sorted([html_path.name, folder.name])
 
 
+def test_the_drilldown_csvs_are_streamed_and_equal_explains_own(published, tmp_path, monkeypatch):
+    """The report's listings are written a piece at a time (pieces of 3 rows here: a figure's rows span
+    pieces, a piece holds the ends of several figures), never held whole: each drill-down keeps only the
+    items the page shows, yet every CSV is byte for byte what `python -m etl explain --format csv` gives."""
+    from etl import explain
+    from etl.reports import data
+
+    monkeypatch.setattr(explain, "CHUNK", 3)
+    monkeypatch.setattr(drilldown, "ROWS_SHOWN", 2)
+    out = tmp_path / "reports"
+    html_path, folder = write_reports(published, END, "lao_cai", out, formats=("html",))
+    figures = drilldown.selected(data.load(published, END, "ytd", "lao_cai"))
+    page, sizes = html_path.read_text(encoding="utf-8"), []
+    for agency, indicator in figures:
+        whole = explain.explain(published, END, "ytd", agency, indicator, "lao_cai")
+        assert (folder / f"{indicator}__{agency}.csv").read_bytes() == explain.to_csv(whole).encode("utf-8-sig")
+        assert whole.items == len(whole.rows) == whole.denominator and whole.matches
+        shown = re.search(rf"data-agency='{agency}' data-indicator='{indicator}' data-out='(\d+)'>(.*?)</table>",
+                          page, re.DOTALL)
+        assert int(shown.group(1)) == whole.out == whole.denominator - whole.numerator
+        assert shown.group(2).count("<tr class='item'>") == min(whole.out, 2)
+        assert f"({whole.items} dòng)" in page
+        sizes.append(whole.items)
+    assert len(figures) >= 10 and max(sizes) > 3 and min(sizes) < 3, sizes
+    kept = explain.explain_many(published, END, "ytd", figures, "lao_cai", keep_out=2)
+    assert all(len(d.rows) == min(d.out, 2) and all(map(explain.is_out, d.rows)) and d.matches for d in kept)
+
+
 def _is_locked(path) -> str:
     """What another process is told when it opens a DuckDB file read-only ('' if it could)."""
     code = (f"import duckdb\ntry:\n    duckdb.connect({str(path)!r}, read_only=True).close()\n    print('')\n"

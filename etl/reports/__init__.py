@@ -51,14 +51,14 @@ def write_reports(wh: Warehouse, day: date, province: str, out: Path, period: st
     if unknown:
         raise ValueError(f"report --format {','.join(sorted(unknown))}: use xlsx, html or both (xlsx,html)")
     content = data.load(wh, day, period, province)
-    content.drilldowns = drilldown.load(wh, content)
     paths = report_paths(out, day, period)
     written = []
     if "xlsx" in formats:
         written.append(workbook.write_workbook(content, paths["xlsx"]))
     if "html" in formats:
+        content.drilldowns = drilldown.write(wh, content, paths["csv"])
         written.append(dashboard.write_dashboard(content, paths["html"]))
-        written.append(drilldown.write_csvs(content.drilldowns, paths["csv"]))
+        written.append(paths["csv"])
     log.info("reports for %s (%s): %s", day, period, ", ".join(str(p) for p in written))
     return written
 

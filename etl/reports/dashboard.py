@@ -240,18 +240,18 @@ def _drill_section(data: ReportData, figures: pd.DataFrame) -> str:
 def _explain_table(drill) -> str:
     """The figure's items out of the numerator (the late dossiers, the ones not filed online, the services
     without an online dossier...), the first ROWS_SHOWN, with etl.explain's columns and labels."""
-    from etl.explain import cell_text
+    from etl.explain import cell_text, is_out
 
     columns = [c for c in drill.columns() if c not in ("in_num", "counted_for")]
     headings = dict(zip(drill.columns(), drill.headings(), strict=True))
-    out = [r for r in drill.rows if int(r["in_den"]) == 1 and int(r["in_num"]) == 0]
+    shown = [r for r in drill.rows if is_out(r)][:drilldown.ROWS_SHOWN]
     head = "<tr>" + "".join(f"<th class='name'>{escape(headings[c])}</th>" for c in columns) + "</tr>"
     body = "".join("<tr class='item'>" + "".join(f"<td class='name'>{escape(cell_text(c, r[c], False))}</td>"
-                                                 for c in columns) + "</tr>" for r in out[:drilldown.ROWS_SHOWN])
-    more = (f"<p class='note'>… và {len(out) - drilldown.ROWS_SHOWN} mục khác trong tệp CSV.</p>"
-            if len(out) > drilldown.ROWS_SHOWN else "")
+                                                 for c in columns) + "</tr>" for r in shown)
+    more = (f"<p class='note'>… và {drill.out - len(shown)} mục khác trong tệp CSV.</p>"
+            if drill.out > len(shown) else "")
     return (f"<table class='explain' data-agency='{escape(drill.agency)}' data-indicator='{drill.indicator}' "
-            f"data-out='{len(out)}'>{head}{body}</table>{more}")
+            f"data-out='{drill.out}'>{head}{body}</table>{more}")
 
 
 def _explain_section(data: ReportData) -> str:
@@ -269,7 +269,7 @@ def _explain_section(data: ReportData) -> str:
             parts.append(f"<h4>{escape(d.agency_name)}: {_pct(fig.value)} <span class='note'>(chỉ tiêu "
                          f"{_pct(fig.target)}; {d.numerator}/{d.denominator}; {d.denominator - d.numerator} {unit} "
                          f"không tính vào tử số) · <a href='{folder}/{drilldown.csv_name(d)}'>CSV đầy đủ "
-                         f"({len(d.rows)} dòng)</a></span></h4>{_explain_table(d)}")
+                         f"({d.items} dòng)</a></span></h4>{_explain_table(d)}")
         blocks.append(f"<details class='explain' data-indicator='{ind.indicator_code}'><summary>"
                       f"{escape(ind.name_vi)} <span class='en'>· {escape(ind.name_en)}</span>: {len(drills)} đơn vị"
                       "</summary>" + "".join(parts) + "</details>")

@@ -3,8 +3,10 @@ beside the reports): etl.explain's listings of the report's period, for the wors
 districts of each indicator. Nothing here decides whether an item counts; etl.explain does."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
+from typing import TextIO
 
 from etl import explain
 from etl.reports.data import ReportData
@@ -29,26 +31,36 @@ def selected(data: ReportData) -> list[tuple[str, str]]:
             for r in missed.groupby("indicator_code", sort=False).head(PER_INDICATOR).itertuples(index=False)]
 
 
-def load(wh: Warehouse, data: ReportData) -> list[explain.Drilldown]:
-    """The listings of the selected figures, from one preparation of the report date."""
-    return explain.explain_many(wh, data.day, data.period, selected(data), data.province)
-
-
-def csv_name(drill: explain.Drilldown) -> str:
-    return f"{drill.indicator}__{drill.agency}.csv"
-
-
-def write_csvs(drills: list[explain.Drilldown], path: Path) -> Path:
-    """One CSV per figure (explain.to_csv, UTF-8 with BOM for Excel) in a directory written beside and
-    moved over the previous one, so no reader sees half of it."""
+def write(wh: Warehouse, data: ReportData, path: Path) -> list[explain.Drilldown]:
+    """The listings of the selected figures, from one preparation of the report date, streamed to one CSV
+    per figure (explain's CSV, UTF-8 with BOM for Excel) in a directory written beside `path` and moved
+    over it once complete, so no reader sees half of it. The drill-downs keep the first ROWS_SHOWN items
+    out of the numerator each, for the dashboard."""
     tmp, old = path.with_name(f".{path.name}.tmp"), path.with_name(f".{path.name}.old")
     for leftover in (tmp, old):
         shutil.rmtree(leftover, ignore_errors=True)
     tmp.mkdir(parents=True)
+    with contextlib.ExitStack() as files:
+        opened: dict[str, TextIO] = {}
+
+        def to_csv(drill: explain.Drilldown, rows: list[dict]) -> None:
+            name = csv_name(drill)
+            if name not in opened:  # the figure's first piece
+                opened[name] = files.enter_context((tmp / name).open("w", encoding="utf-8-sig", newline=""))
+                explain.write_csv_rows(opened[name], drill, [], headings=True)
+            explain.write_csv_rows(opened[name], drill, rows)
+
+        drills = explain.explain_many(wh, data.day, data.period, selected(data), data.province,
+                                      keep_out=ROWS_SHOWN, on_rows=to_csv)
     for drill in drills:
-        (tmp / csv_name(drill)).write_text(explain.to_csv(drill), encoding="utf-8-sig")
+        if drill.items == 0:  # nothing listed: the headings alone
+            (tmp / csv_name(drill)).write_text(explain.to_csv(drill), encoding="utf-8-sig")
     if path.exists():
         path.rename(old)
     tmp.rename(path)
     shutil.rmtree(old, ignore_errors=True)
-    return path
+    return drills
+
+
+def csv_name(drill: explain.Drilldown) -> str:
+    return f"{drill.indicator}__{drill.agency}.csv"
