@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # PostgreSQL work_mem of the load and indicator transactions (it is written into SQL: checked).
     warehouse_work_mem: str = _var("256MB", "a PostgreSQL memory size such as 256MB",
                                    pattern=r"^[0-9]+ ?(B|kB|MB|GB|TB)?$")
+    # DuckDB's memory_limit (the embedded warehouse); unset: DuckDB's default, 80 % of the machine's memory.
+    # A year-end report at 1 million dossiers a year used 7.5 GB of it; with a limit DuckDB spills to disk.
+    warehouse_memory_limit: str | None = _var(None, "a DuckDB memory size such as 2GB",
+                                              pattern=r"^[0-9]+(\.[0-9]+)? ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     # Days each daily extraction re-reads before its own: sources deliver some updates up to 3 days late.
     extract_lookback_days: int = _var(3, "a whole number of days, 0 or more", ge=0)
     # Failure alerts (etl/notify.py); none: the Airflow connection dvc_alerts, else the log only.

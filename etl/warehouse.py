@@ -352,4 +352,6 @@ def _create_engine(url: str) -> Engine:
         path = url[len("duckdb:///"):]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        limit = settings().warehouse_memory_limit
+        return sa.create_engine(url, future=True, connect_args={"config": {"memory_limit": limit}} if limit else {})
     return sa.create_engine(url, future=True, pool_pre_ping=url.startswith("postgresql"))

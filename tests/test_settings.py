@@ -24,7 +24,8 @@ DEFAULTS = {
     "SOURCE_MAX_ATTEMPTS": 8, "REFERENCE_MAX_AGE_HOURS": 12,
     "DATA_DOCS_DIR": str(config.ROOT / "var" / "data_docs"), "DATA_DOCS_KEEP_DAYS": 90,
     "REPORTS_DIR": str(config.ROOT / "var" / "reports"),
-    "WAREHOUSE_WORK_MEM": "256MB", "EXTRACT_LOOKBACK_DAYS": 3, "DVC_ALERT_WEBHOOK_URL": None,
+    "WAREHOUSE_WORK_MEM": "256MB", "WAREHOUSE_MEMORY_LIMIT": None, "EXTRACT_LOOKBACK_DAYS": 3,
+    "DVC_ALERT_WEBHOOK_URL": None,
     "DVC_SCHEDULE_START": date(2022, 1, 1), "DVC_SCHEDULE_END": None, "DVC_CATCHUP": False,
     "DVC_BI_READER_ROLE": "dvc_bi_reader", "DVC_BI_READER_PASSWORD": None,
 }
@@ -54,7 +55,7 @@ def test_the_environment_overrides_with_typed_values(environ):
              "QUARANTINE_MIN_COUNT": "7", "VOLUME_MIN_RATIO": "0.5", "VOLUME_MAX_RATIO": "4",
              "VOLUME_MIN_BASELINE": "30", "SOURCE_MAX_ATTEMPTS": "3", "REFERENCE_MAX_AGE_HOURS": "1.5",
              "DATA_DOCS_DIR": "/srv/docs", "DATA_DOCS_KEEP_DAYS": "30", "WAREHOUSE_WORK_MEM": "1GB",
-             "EXTRACT_LOOKBACK_DAYS": "5", "DVC_ALERT_WEBHOOK_URL": "https://hooks.example/T0/x",
+             "WAREHOUSE_MEMORY_LIMIT": "2GB", "EXTRACT_LOOKBACK_DAYS": "5", "DVC_ALERT_WEBHOOK_URL": "https://hooks.example/T0/x",
              "DVC_SCHEDULE_START": "2022-01-01", "DVC_SCHEDULE_END": "2022-01-31", "DVC_CATCHUP": "true",
              "DVC_BI_READER_ROLE": "bi", "DVC_BI_READER_PASSWORD": "pw"}
     for name, value in given.items():
@@ -114,6 +115,7 @@ def test_the_simulator_accepts_what_the_pipeline_sends(environ):
     ("PROVINCE", "Lào Cai", "PROVINCE='Lào Cai': not a province code such as lao_cai, cao_bang, lai_chau"),
     ("WAREHOUSE_WORK_MEM", "256MB'; DROP TABLE x; --",
      "WAREHOUSE_WORK_MEM=\"256MB'; DROP TABLE x; --\": not a PostgreSQL memory size such as 256MB"),
+    ("WAREHOUSE_MEMORY_LIMIT", "lots", "WAREHOUSE_MEMORY_LIMIT='lots': not a DuckDB memory size such as 2GB"),
     ("DVC_SCHEDULE_START", "2022-13-01", "DVC_SCHEDULE_START='2022-13-01': not a date YYYY-MM-DD"),
     ("DVC_CATCHUP", "sometimes", "DVC_CATCHUP='sometimes': not true or false"),
     ("DVC_BI_READER_ROLE", "x; DROP TABLE y",
@@ -194,4 +196,23 @@ def test_the_work_mem_setting_reaches_every_postgresql_transaction(pg_url, monke
         conn.exec_driver_sql("CREATE TABLE not_kept (x integer)")
     with wh.begin() as conn:
         assert conn.exec_driver_sql("SELECT to_regclass('not_kept')").scalar() is None
+    wh.dispose()
+
+
+def test_the_memory_limit_setting_bounds_the_embedded_warehouse(tmp_path, monkeypatch):
+    """WAREHOUSE_MEMORY_LIMIT becomes DuckDB's memory_limit on every connection; unset, DuckDB keeps its own."""
+    import duckdb
+
+    from etl.warehouse import Warehouse
+
+    def limit_of(wh: Warehouse) -> str:
+        with wh.begin() as conn:
+            return conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar()
+
+    default = limit_of(Warehouse(f"duckdb:///{tmp_path / 'a.duckdb'}"))
+    monkeypatch.setenv("WAREHOUSE_MEMORY_LIMIT", "300MB")
+    wh = Warehouse(f"duckdb:///{tmp_path / 'b.duckdb'}")
+    plain = duckdb.connect(config={"memory_limit": "300MB"})
+    expected = plain.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit_of(wh) == expected != default
     wh.dispose()
