@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     warehouse_work_mem: str = _var("256MB", "a PostgreSQL memory size such as 256MB",
                                    pattern=r"^[0-9]+ ?(B|kB|MB|GB|TB)?$")
     # DuckDB's memory_limit (the embedded warehouse); unset: DuckDB's default, 80 % of the machine's memory.
-    # A year-end report at 1 million dossiers a year used 7.5 GB of it; with a limit DuckDB spills to disk.
+    # A year-end report at 1 million dossiers a year peaks at 1.9 GB; with a limit DuckDB spills to disk.
     warehouse_memory_limit: str | None = _var(None, "a DuckDB memory size such as 2GB",
                                               pattern=r"^[0-9]+(\.[0-9]+)? ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     # Days each daily extraction re-reads before its own: sources deliver some updates up to 3 days late.

@@ -142,6 +142,7 @@ def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: li
     wh.run_script(conn, "explain/prepare.sql", params)
     if figures:
         _want(conn, figures)
+    wh.run_script(conn, "explain/agencies.sql", params, analyze=True)
     for code in codes or sorted(kinds):
         wh.run_script(conn, f"explain/{kinds[code]}/{code}.sql", {**params, "indicator_code": code})
     wh.analyze(conn, *WORK_TABLES)

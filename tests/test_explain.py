@@ -75,6 +75,13 @@ def test_every_row_of_the_fixture_adds_up(fixture_warehouse):
         assert assert_adds_up(wh, conn, BEFORE_MERGER, "lao_cai", listed=[(OLD, "on_time_rate")]) == 5 * 4 * 18
 
 
+# on_time_rate's items in exp_item: of the district and its communes, and of the others (the department)
+_UNDER_DIST = f"agency_code IN ('{DIST}', '{COMM}', '{OLD}', '{NEW}')"
+DISTRICT_ITEMS = (f"SELECT SUM(CASE WHEN {_UNDER_DIST} THEN 1 ELSE 0 END) AS inside, "
+                  f"SUM(CASE WHEN {_UNDER_DIST} THEN 0 ELSE 1 END) AS outside "
+                  "FROM exp_item WHERE indicator_code = 'on_time_rate'")
+
+
 def test_a_report_prepares_only_the_figures_it_lists_and_lists_the_same_items(fixture_warehouse):
     """explain_many (the dashboard's drill-down) narrows the scope to its figures (exp_wanted filled before
     scope.sql): the scope holds nothing else, and every figure lists the items a whole preparation lists."""
@@ -84,12 +91,16 @@ def test_a_report_prepares_only_the_figures_it_lists_and_lists_the_same_items(fi
         explain.prepare(wh, conn, D, "lao_cai")
         whole = explain.listings(conn, D, "ytd", figures)
         everything = conn.exec_driver_sql("SELECT count(*) FROM exp_scope").scalar()
+        dossiers = conn.exec_driver_sql(DISTRICT_ITEMS).one()._mapping
     with wh.begin() as conn:
         explain.prepare(wh, conn, D, "lao_cai", sorted({i for _a, i in figures}), None, "ytd", figures)
         scoped = set(conn.exec_driver_sql("SELECT DISTINCT ancestor_code, indicator_code FROM exp_scope").all())
         kept = conn.exec_driver_sql("SELECT count(*) FROM exp_scope").scalar()
+        # the dossier listings' items are kept at insertion (exp_agency): on_time_rate's, only the district's
+        items = conn.exec_driver_sql(DISTRICT_ITEMS).one()._mapping
         narrowed = explain.listings(conn, D, "ytd", figures)
     assert {tuple(r) for r in scoped} == set(figures) and kept < everything / 4, (scoped, kept, everything)
+    assert 0 < items["inside"] and items["outside"] == 0 < dossiers["outside"], (items, dossiers)
     assert narrowed == whole and all(whole[f] for f in figures)
     drills = explain.explain_many(wh, D, "ytd", figures, "lao_cai")
     assert [d.rows for d in drills] == [whole[f] for f in figures] and all(d.matches for d in drills)

@@ -7,4 +7,5 @@ SELECT CAST(:indicator_code AS text), NULL, v.received_event, v.dossier_code, v.
             WHEN o.collect_date <= CAST(:range_end AS date) THEN 'có đơn thu gom VNPost'
             ELSE 'không qua bưu chính' END
 FROM ind_recv v
-LEFT JOIN ind_postal o ON o.dossier_code = v.dossier_code;
+LEFT JOIN ind_postal o ON o.dossier_code = v.dossier_code
+WHERE v.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

@@ -8,4 +8,5 @@ SELECT CAST(:indicator_code AS text), NULL, v.ended_event, v.dossier_code, v.dos
             WHEN o.deliver_date <= CAST(:range_end AS date) THEN 'có đơn phát kết quả VNPost'
             ELSE 'không trả kết quả qua bưu chính' END
 FROM ind_ended v
-LEFT JOIN ind_postal o ON o.dossier_code = v.dossier_code;
+LEFT JOIN ind_postal o ON o.dossier_code = v.dossier_code
+WHERE v.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

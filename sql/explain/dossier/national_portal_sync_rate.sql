@@ -5,4 +5,5 @@ SELECT CAST(:indicator_code AS text), NULL, received_event, dossier_code, dossie
        CASE WHEN synced_from <= CAST(:range_end AS date) THEN 1 ELSE 0 END,
        CASE WHEN synced_from <= CAST(:range_end AS date) THEN 'đã đồng bộ đầy đủ'
             ELSE 'thay đổi mới nhất chưa được Cổng DVCQG chấp nhận' END
-FROM ind_sync;
+FROM ind_sync
+WHERE ind_sync.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

@@ -11,7 +11,8 @@ SELECT CAST(:indicator_code AS text), NULL, e.ended_event, e.dossier_code, e.dos
             WHEN v.requested_late THEN 'đã giải quyết, yêu cầu bổ sung sau khi đã quá hạn'
             ELSE 'đã giải quyết, quá hạn' END
 FROM ind_ended e
-JOIN ind_version v ON v.dossier_code = e.dossier_code;
+JOIN ind_version v ON v.dossier_code = e.dossier_code
+WHERE e.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));
 
 INSERT INTO exp_item (indicator_code, period, event_date, item_code, dossier_code, agency_code, in_den, in_num, basis)
 SELECT CAST(:indicator_code AS text), NULL, CAST(NULL AS date), o.dossier_code, o.dossier_code, o.agency_code, 1,
@@ -25,4 +26,5 @@ SELECT CAST(:indicator_code AS text), NULL, CAST(NULL AS date), o.dossier_code, 
             WHEN o.due_at >= CAST(:start_next_ts AS timestamp) THEN 'đang giải quyết, chưa đến hạn'
             ELSE 'đang giải quyết, đã quá hạn' END
 FROM ind_open o
-JOIN ind_version v ON v.dossier_code = o.dossier_code;
+JOIN ind_version v ON v.dossier_code = o.dossier_code
+WHERE o.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

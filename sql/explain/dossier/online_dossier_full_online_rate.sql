@@ -12,4 +12,5 @@ WHERE EXISTS (SELECT 1 FROM core.service_config c
               WHERE c.agency_code = v.agency_code AND c.procedure_code = v.procedure_code
                 AND c.service_level = 'full_online'
                 AND c.valid_from <= v.received_date
-                AND (c.valid_to IS NULL OR c.valid_to >= v.received_date));
+                AND (c.valid_to IS NULL OR c.valid_to >= v.received_date))
+  AND v.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

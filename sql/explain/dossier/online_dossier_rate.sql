@@ -5,4 +5,5 @@ SELECT CAST(:indicator_code AS text), NULL, received_event, dossier_code, dossie
        CASE WHEN channel = 2 THEN 1 ELSE 0 END,
        CASE WHEN channel = 2 THEN 'nộp trực tuyến' WHEN channel = 3 THEN 'nộp qua bưu chính'
             ELSE 'nộp trực tiếp' END
-FROM ind_recv;
+FROM ind_recv
+WHERE ind_recv.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

@@ -9,4 +9,5 @@ SELECT CAST(:indicator_code AS text), NULL, v.received_event, v.dossier_code, v.
             ELSE 'chưa thanh toán trực tuyến' END
 FROM ind_recv v
 JOIN core.procedure p ON p.procedure_code = v.procedure_code AND p.has_fee
-LEFT JOIN ind_paid_tx t ON t.dossier_code = v.dossier_code;
+LEFT JOIN ind_paid_tx t ON t.dossier_code = v.dossier_code
+WHERE v.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

@@ -4,4 +4,5 @@ INSERT INTO exp_item (indicator_code, period, event_date, item_code, dossier_cod
 SELECT CAST(:indicator_code AS text), NULL, ended_event, dossier_code, dossier_code, agency_code, 1,
        CASE WHEN digitally_signed THEN 1 ELSE 0 END,
        CASE WHEN digitally_signed THEN 'được ký số' ELSE 'không ký số' END
-FROM ind_ended;
+FROM ind_ended
+WHERE ind_ended.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));

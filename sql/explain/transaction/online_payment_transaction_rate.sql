@@ -20,4 +20,5 @@ FROM (
       AND g.transaction_at < CAST(:end_next_ts AS timestamp)
       AND NOT EXISTS (SELECT 1 FROM core.payment p WHERE p.transaction_id = g.transaction_id)
 ) t
-JOIN core.dossier d ON d.dossier_code = t.dossier_code;
+JOIN core.dossier d ON d.dossier_code = t.dossier_code
+WHERE d.agency_code IN (SELECT agency_code FROM exp_agency WHERE indicator_code = CAST(:indicator_code AS text));
