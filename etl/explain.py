@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from etl import indicators
 from etl.reports.data import PERIOD_LABEL, PERIOD_LABEL_EN, period_text
-from etl.warehouse import SQL_DIR, Warehouse, _execute, split_statements, sql_file
+from etl.warehouse import SQL_DIR, Warehouse, execute_named, split_statements, sql_file
 
 EXPLAIN_DIR = SQL_DIR / "explain"
 KINDS = ("dossier", "transaction", "service")
@@ -158,7 +158,7 @@ def _chunks(conn: Connection, relpath: str, params: dict | None = None) -> Itera
     """The rows of a file holding one SELECT, CHUNK at a time, as dicts (each chunk fetched at once and
     zipped with the column names once: mapping ~670,000 rows one by one took most of a listing's time)."""
     (stmt,) = split_statements(sql_file(relpath))
-    result = _execute(conn, stmt, params, stream=True)
+    result = execute_named(conn, stmt, params, stream=True)
     keys = list(result.keys())
     while rows := result.fetchmany(CHUNK):
         yield [dict(zip(keys, row, strict=True)) for row in rows]

@@ -259,14 +259,14 @@ class Warehouse:
         """Run every statement of a SQL file with the same bound parameters; `analyze`: give each table a
         `CREATE TEMPORARY TABLE t AS` fills its statistics at once, for the statements after it."""
         for stmt in split_statements(sql_file(relpath)):
-            _execute(conn, stmt, params)
+            execute_named(conn, stmt, params)
             if analyze and (created := CREATED_TABLE.search(stmt)):
                 self.analyze(conn, created.group(1))
 
     def query(self, conn: Connection, relpath: str, params: dict | None = None) -> list:
         """The rows of a SQL file holding one query."""
         [stmt] = split_statements(sql_file(relpath))
-        return _execute(conn, stmt, params).all()
+        return execute_named(conn, stmt, params).all()
 
     @staticmethod
     def analyze(conn: Connection, *tables: str) -> None:
@@ -317,7 +317,7 @@ def _to_csv(frame: pd.DataFrame, path: Path) -> None:
         db.execute(f"COPY frame TO '{path}' (FORMAT csv, HEADER false, NULL '\\N')")
 
 
-def _execute(conn: Connection, stmt: str, params: dict | None, stream: bool = False):
+def execute_named(conn: Connection, stmt: str, params: dict | None, stream: bool = False):
     """A statement with the parameters it names (a file's statements share one parameter set). `stream`:
     rows are fetched as they are read (a server-side cursor on PostgreSQL), not all held at once."""
     names = set(re.findall(r"(?<!:):([a-z_]+)", stmt))

@@ -134,7 +134,7 @@ def test_a_night_of_new_versions_is_merged_without_rescanning_a_table_per_row(pg
     before joining the touched dossiers, PostgreSQL expected one row to remain and joined the touched
     dossiers by rescanning them once a row (13 s for 18,000 versions against 6.5 million). Every join of
     the merge finds its rows by hash or index."""
-    from etl.warehouse import Warehouse, _execute, split_statements, sql_file
+    from etl.warehouse import Warehouse, execute_named, split_statements, sql_file
 
     wh = Warehouse(pg_url)
     wh.migrate()
@@ -152,10 +152,10 @@ def test_a_night_of_new_versions_is_merged_without_rescanning_a_table_per_row(pg
         rescans = []
         for stmt in split_statements(sql_file(load.entity("dossier").merge_sql)):
             if stmt.lstrip().upper().startswith(("INSERT", "UPDATE")):
-                [[plan]] = _execute(conn, "EXPLAIN (ANALYZE, FORMAT JSON) " + stmt, {"batch_id": 2}).one()
+                [[plan]] = execute_named(conn, "EXPLAIN (ANALYZE, FORMAT JSON) " + stmt, {"batch_id": 2}).one()
                 rescans += _nested_loops_rescanning(plan["Plan"])
             else:
-                _execute(conn, stmt, {"batch_id": 2})
+                execute_named(conn, stmt, {"batch_id": 2})
         versions, open_versions = conn.exec_driver_sql(
             "SELECT count(*), count(*) FILTER (WHERE valid_to IS NULL) FROM core.dossier_history").one()
     wh.dispose()
