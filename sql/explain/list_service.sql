@@ -2,7 +2,7 @@
 -- configuration on D, their integration on the national portal and, for the "with at least one
 -- dossier" indicators, the period's dossiers. Those not in the numerator first.
 -- Parameters: :period, :range_end (= D).
-SELECT s.indicator_code, s.ancestor_code, s.in_num, s.in_den, s.basis, s.counted_for, a.name AS counted_for_name, s.agency_code, s.item_code,
+SELECT s.indicator_code, s.ancestor_code, s.in_num, s.in_den, s.basis, s.counted_for, s.counted_for_name, s.agency_code, s.item_code,
        pr.name AS procedure_name, c.service_level, pr.full_online_eligible, pr.has_fee, c.online_payment, c.bcci,
        i.integrated_from, i.integrated_to, s.dossiers, s.hits
 FROM exp_scope s
@@ -18,6 +18,5 @@ LEFT JOIN core.integrated_service i
  AND i.integrated_from = (SELECT MAX(i2.integrated_from) FROM core.integrated_service i2
                           WHERE i2.agency_code = s.agency_code AND i2.procedure_code = s.item_code
                             AND i2.integrated_from <= CAST(:range_end AS date))
-LEFT JOIN core.agency a ON a.agency_code = s.counted_for
 WHERE w.kind = 'service' AND s.period = CAST(:period AS text)
-ORDER BY s.indicator_code, s.ancestor_code, s.in_num, s.counted_for, s.item_code;
+ORDER BY w.figure, s.in_num, s.counted_for, s.item_code;

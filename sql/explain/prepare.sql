@@ -41,5 +41,7 @@ DROP TABLE IF EXISTS exp_wanted;
 CREATE TEMPORARY TABLE exp_wanted (
     kind            text NOT NULL,   -- dossier, transaction, service: the list_<kind>.sql that lists it
     indicator_code  text NOT NULL,
-    ancestor_code   text NOT NULL
+    ancestor_code   text NOT NULL,
+    figure          integer NOT NULL  -- its number: the listings are sorted by it, not by the two codes
+                                      -- (text compared by the collation took most of a year-end sort)
 );

@@ -6,14 +6,17 @@
 -- Parameters: :range_end (= D), :end_next_ts (D + 1 day 00:00), :agency, :period.
 DROP TABLE IF EXISTS exp_scope;
 CREATE TEMPORARY TABLE exp_scope AS
-SELECT i.indicator_code, p.period, r.ancestor_code, m.mapped_code AS counted_for, i.agency_code,
-       i.item_code, i.dossier_code, i.in_den, i.in_num, i.basis, i.dossiers, i.hits
+SELECT i.indicator_code, p.period, r.ancestor_code, m.mapped_code AS counted_for, a.name AS counted_for_name,
+       i.agency_code, i.item_code, i.dossier_code, i.in_den, i.in_num, i.basis, i.dossiers, i.hits
 FROM exp_item i
 JOIN ind_period_kind p ON i.period IS NULL OR i.period = p.period
 LEFT JOIN ind_period_end pe ON pe.e = i.event_date AND pe.period = p.period
 JOIN ind_epoch ep ON ep.epoch_start <= CAST(:range_end AS date) AND ep.epoch_end >= CAST(:range_end AS date)
 JOIN ind_agency_map m ON m.epoch_start = ep.epoch_start AND m.agency_code = i.agency_code
 JOIN ind_rollup r ON r.epoch_start = ep.epoch_start AND r.agency_code = m.mapped_code
+-- the name here, once: joined in the listings, after the history, PostgreSQL expected one row and
+-- scanned the agencies once per item (12.9 million comparisons, 2.2 s at the year's end)
+LEFT JOIN core.agency a ON a.agency_code = m.mapped_code
 WHERE (i.event_date IS NULL OR (i.event_date <= CAST(:range_end AS date) AND pe.period_end >= CAST(:range_end AS date)))
   AND (CAST(:agency AS text) IS NULL OR r.ancestor_code = CAST(:agency AS text))
   AND (CAST(:period AS text) IS NULL OR p.period = CAST(:period AS text))
