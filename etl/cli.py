@@ -172,19 +172,29 @@ def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
         from pathlib import Path
 
         from etl import explain as drill
+        from etl.reports import replacing
+
+        figure = (res.warehouse, args.date, args.period, args.agency, args.indicator, res.province)
         try:
-            found = drill.explain(res.warehouse, args.date, args.period, args.agency, args.indicator, res.province)
+            if args.format != "csv":
+                found = drill.explain(*figure)
+                text = drill.to_table(found)
+            elif args.out:  # streamed to a file moved into place once complete
+                with replacing(Path(args.out)) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as f:
+                    found = drill.write_csv(*figure, f)
+            else:
+                found = drill.write_csv(*figure, sys.stdout)
         except drill.ExplainError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        text = drill.to_csv(found) if args.format == "csv" else drill.to_table(found)
         if args.out:
-            Path(args.out).write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
+            if args.format != "csv":
+                Path(args.out).write_text(text, encoding="utf-8")
             print("\n".join(found.summary() + [f"→ {args.out}"]))
+        elif args.format == "csv":
+            print("\n".join(found.summary()), file=sys.stderr)
         else:
             print(text, end="")
-            if args.format == "csv":
-                print("\n".join(found.summary()), file=sys.stderr)
         return 0 if found.matches else 1
     return 0
 

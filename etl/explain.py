@@ -314,6 +314,22 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
     return [drills[figure] for figure in figures]
 
 
+def write_csv(wh: Warehouse, day: date, period: str, agency: str, indicator: str, province: str,
+              out: TextIO) -> Drilldown:
+    """explain()'s listing written to `out` as CSV as it is read, never held whole: a province's figure
+    at the year's end lists about a million items. The drill-down returned keeps no rows."""
+    started = set()
+
+    def write(drill: Drilldown, rows: list[dict]) -> None:
+        write_csv_rows(out, drill, rows, headings=not started)
+        started.add(True)
+
+    [drill] = explain_many(wh, day, period, [(agency, indicator)], province, keep_out=0, on_rows=write)
+    if not started:  # nothing listed: the headings alone
+        write_csv_rows(out, drill, [], headings=True)
+    return drill
+
+
 def is_out(row: dict) -> bool:
     """In the denominator and not in the numerator: what the figure misses."""
     return int(row["in_den"]) == 1 and int(row["in_num"]) == 0

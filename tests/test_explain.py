@@ -177,7 +177,7 @@ def test_services_listed_instead_of_dossiers(fixture_warehouse):
     assert rows["1.000002"]["integrated_from"] == date(2022, 5, 16)
 
 
-def test_the_command_line(fixture_warehouse, tmp_path, capsys):
+def test_the_command_line(fixture_warehouse, tmp_path, capsys, monkeypatch):
     url = fixture_warehouse.url
     fixture_warehouse.dispose()
     out = tmp_path / "drill.csv"
@@ -190,6 +190,14 @@ def test_the_command_line(fixture_warehouse, tmp_path, capsys):
     assert sum(r["Tính vào tử số (in numerator)"] == "có" for r in table) == 5
     assert {r["Kênh nộp (channel)"] for r in table} == {"1 – trực tiếp", "2 – trực tuyến", "3 – bưu chính"}
     assert not any("Lò Thị Mai" in v or "010301234567" in v for r in table for v in r.values())  # no personal data
+    # streamed as read (pieces of 2 rows here), to a file or to stdout: explain's own CSV either way
+    whole = explain.to_csv(explain.explain(fixture_warehouse, D, "mtd", ROOT, "online_dossier_rate", "lao_cai"))
+    assert out.read_text(encoding="utf-8-sig") == whole
+    monkeypatch.setattr(explain, "CHUNK", 2)
+    assert cli.main(["--warehouse-url", url, "explain", "--date", str(D), "--period", "mtd", "--agency", ROOT,
+                     "--indicator", "online_dossier_rate", "--format", "csv"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == whole and "Mẫu số (denominator): 9" in printed.err
 
     assert cli.main(["--warehouse-url", url, "explain", "--date", str(D), "--agency", DIST,
                      "--indicator", "full_online_service_rate"]) == 0
