@@ -314,20 +314,26 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
     return [drills[figure] for figure in figures]
 
 
-def write_csv(wh: Warehouse, day: date, period: str, agency: str, indicator: str, province: str,
-              out: TextIO) -> Drilldown:
-    """explain()'s listing written to `out` as CSV as it is read, never held whole: a province's figure
-    at the year's end lists about a million items. The drill-down returned keeps no rows."""
-    started = set()
+def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]], province: str,
+               open_csv: Callable[[Drilldown], TextIO], keep_out: int | None = 0) -> list[Drilldown]:
+    """explain_many() with each figure's listing written as CSV (to_csv's format) to the file
+    `open_csv(drill)` gives, piece by piece as it is read, never held whole: a province's figure at the
+    year's end lists about a million items. Each file is asked for once; a figure without items gets the
+    headings alone. The drill-downs keep `keep_out` items out of the numerator (default none)."""
+    opened: dict[tuple[str, str], TextIO] = {}
 
     def write(drill: Drilldown, rows: list[dict]) -> None:
-        write_csv_rows(out, drill, rows, headings=not started)
-        started.add(True)
+        figure = (drill.agency, drill.indicator)
+        if figure not in opened:
+            opened[figure] = open_csv(drill)
+            write_csv_rows(opened[figure], drill, [], headings=True)
+        write_csv_rows(opened[figure], drill, rows)
 
-    [drill] = explain_many(wh, day, period, [(agency, indicator)], province, keep_out=0, on_rows=write)
-    if not started:  # nothing listed: the headings alone
-        write_csv_rows(out, drill, [], headings=True)
-    return drill
+    drills = explain_many(wh, day, period, figures, province, keep_out=keep_out, on_rows=write)
+    for drill in drills:
+        if (drill.agency, drill.indicator) not in opened:
+            write_csv_rows(open_csv(drill), drill, [], headings=True)
+    return drills
 
 
 def is_out(row: dict) -> bool:

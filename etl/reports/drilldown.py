@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 from pathlib import Path
-from typing import TextIO
 
 from etl import explain
 from etl.reports.data import ReportData
@@ -41,20 +40,9 @@ def write(wh: Warehouse, data: ReportData, path: Path) -> list[explain.Drilldown
         shutil.rmtree(leftover, ignore_errors=True)
     tmp.mkdir(parents=True)
     with contextlib.ExitStack() as files:
-        opened: dict[str, TextIO] = {}
-
-        def to_csv(drill: explain.Drilldown, rows: list[dict]) -> None:
-            name = csv_name(drill)
-            if name not in opened:  # the figure's first piece
-                opened[name] = files.enter_context((tmp / name).open("w", encoding="utf-8-sig", newline=""))
-                explain.write_csv_rows(opened[name], drill, [], headings=True)
-            explain.write_csv_rows(opened[name], drill, rows)
-
-        drills = explain.explain_many(wh, data.day, data.period, selected(data), data.province,
-                                      keep_out=ROWS_SHOWN, on_rows=to_csv)
-    for drill in drills:
-        if drill.items == 0:  # nothing listed: the headings alone
-            (tmp / csv_name(drill)).write_text(explain.to_csv(drill), encoding="utf-8-sig")
+        drills = explain.write_csvs(
+            wh, data.day, data.period, selected(data), data.province, keep_out=ROWS_SHOWN,
+            open_csv=lambda d: files.enter_context((tmp / csv_name(d)).open("w", encoding="utf-8-sig", newline="")))
     if path.exists():
         path.rename(old)
     tmp.rename(path)
