@@ -391,6 +391,20 @@ def finished_days(res: Resources, first: date, last: date) -> set[date]:
             {"a": first, "b": last})}
 
 
+def read_ahead(res: Resources, day: date | None) -> Reading | None:
+    """start_reading(day) while the day before is finished; None if there is no such day or it fails. The
+    day before is then still gated and published, and `day`'s own load_day reads again (and, if that fails
+    too, records the failure): a source down for the next day must not leave this one loaded and unpublished."""
+    if day is None:
+        return None
+    try:
+        return start_reading(res, day)
+    except Exception as exc:  # noqa: BLE001 - the day's own load reads again and raises what it meets
+        log.warning("could not start reading %s ahead (%s: %s); it is read when its turn comes",
+                    day, type(exc).__name__, exc)
+        return None
+
+
 def backfill(res: Resources, start: date, end: date, resume: bool = False,
              progress: Callable[[int, int, DayOutcome], None] | None = None) -> list[DayOutcome]:
     """Every day from start to end in order; a day whose gate fails is reported and the next one runs.
@@ -412,7 +426,7 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
             else:
                 began = clock.monotonic()
                 batches = load_day(res, day, ahead)
-                ahead = start_reading(res, following[day]) if day in following else None
+                ahead = read_ahead(res, following.get(day))
                 outcome = finish_day(res, day, batches, began)
             outcomes.append(outcome)
             if progress:

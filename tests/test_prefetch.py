@@ -105,3 +105,46 @@ def test_a_backfill_reads_the_next_day_while_the_day_publishes(duckdb_url, tmp_p
                 "FROM mart.indicator_snapshot ORDER BY 1, 2, 3, 4").all())
         engine.dispose()
     assert snapshots[0] and snapshots[0] == snapshots[1]
+
+
+@pytest.mark.parametrize("failures", [1, 99])
+def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, source_env, monkeypatch, failures):
+    """If the next day's sources cannot be started while a day finishes, the day is still gated and
+    published, and the next day tries again when its turn comes: once is enough for a passing fault (all days
+    published); a lasting one fails that day alone, recorded in ops.day_run, with the day before published."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from etl import pipeline
+
+    monkeypatch.setenv("DATA_DOCS_DIR", "")
+    first, second, third = date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)
+    left = {"failures": failures}
+    real = pipeline.start_reading
+
+    def start_reading(res, day):
+        if day == second and left["failures"]:
+            left["failures"] -= 1
+            raise ConnectionError(f"ONESTOP_URL unreachable for {day}")
+        return real(res, day)
+
+    monkeypatch.setattr(pipeline, "start_reading", start_reading)
+    with pipeline.Resources.from_env(duckdb_url) as res:
+        if failures == 1:
+            outcomes = pipeline.backfill(res, first, third)
+            assert [o.status for o in outcomes] == ["published"] * 3 and all(o.dossiers for o in outcomes)
+        else:
+            with pytest.raises(ConnectionError, match="unreachable"):
+                pipeline.backfill(res, first, third)
+        with res.warehouse.begin() as conn:
+            days = dict(conn.execute(sa.text("SELECT run_day, status FROM ops.day_run")).all())
+            published = {r[0] for r in conn.execute(sa.text(
+                "SELECT DISTINCT snapshot_date FROM mart.indicator_snapshot"))}
+    if failures == 1:
+        assert days == dict.fromkeys((first, second, third), "published")
+        assert published >= {first, second, third}
+    else:
+        assert days == {first: "published", second: "failed"}
+        assert first in published and third not in published
+    assert not any(t.name.startswith("read ") and t.is_alive() for t in threading.enumerate())
