@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -149,19 +149,36 @@ def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: li
     wh.run_script(conn, "explain/scope.sql", {**params, "agency": agency, "period": period}, analyze=True)
 
 
+@dataclass
+class Piece:
+    """Consecutive rows of a query, column by column: a listing is read and written a column at a time
+    (making a dict of each of a year's ~670,000 rows took more time than writing them)."""
+    columns: dict[str, Sequence]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    def rows(self, positions: Sequence[int] | None = None) -> list[dict]:
+        """The rows (those at `positions` only, if given) as dicts."""
+        picked = range(len(self)) if positions is None else positions
+        return [{name: values[i] for name, values in self.columns.items()} for i in picked]
+
+    def part(self, start: int, stop: int) -> Piece:
+        return Piece({name: values[start:stop] for name, values in self.columns.items()})
+
+
 def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[dict]:
-    """The rows of a file holding one SELECT."""
-    return [row for chunk in _chunks(conn, relpath, params) for row in chunk]
+    """The rows of a file holding one SELECT, as dicts."""
+    return [row for piece in _pieces(conn, relpath, params) for row in piece.rows()]
 
 
-def _chunks(conn: Connection, relpath: str, params: dict | None = None) -> Iterator[list[dict]]:
-    """The rows of a file holding one SELECT, CHUNK at a time, as dicts (each chunk fetched at once and
-    zipped with the column names once: mapping ~670,000 rows one by one took most of a listing's time)."""
+def _pieces(conn: Connection, relpath: str, params: dict | None = None) -> Iterator[Piece]:
+    """The rows of a file holding one SELECT, CHUNK at a time (a server-side cursor on PostgreSQL)."""
     (stmt,) = split_statements(sql_file(relpath))
     result = execute_named(conn, stmt, params, stream=True)
     keys = list(result.keys())
     while rows := result.fetchmany(CHUNK):
-        yield [dict(zip(keys, row, strict=True)) for row in rows]
+        yield Piece(dict(zip(keys, zip(*rows, strict=True), strict=True)))
 
 
 def totals(conn: Connection) -> dict[tuple[str, str, str], tuple[int, int]]:
@@ -175,27 +192,26 @@ def listings(conn: Connection, day: date, period: str,
     """(agency, indicator) -> the prepared items of that snapshot row of `period`, each a dict of the
     columns of list_<kind>.sql: one query per kind for all the figures."""
     found: dict[tuple[str, str], list[dict]] = {(agency, indicator): [] for agency, indicator in figures}
-    for figure, rows in stream_listings(conn, day, period, figures):
-        found[figure].extend(rows)
+    for figure, piece in stream_listings(conn, day, period, figures):
+        found[figure].extend(piece.rows())
     return found
 
 
 def stream_listings(conn: Connection, day: date, period: str,
-                    figures: list[tuple[str, str]]) -> Iterator[tuple[tuple[str, str], list[dict]]]:
-    """listings() a piece at a time: ((agency, indicator), some of its items), at most CHUNK items at once.
-    A figure's pieces come one after another, in the order of its listing; a figure without items
-    yields nothing."""
+                    figures: list[tuple[str, str]]) -> Iterator[tuple[tuple[str, str], Piece]]:
+    """listings() a piece at a time: ((agency, indicator), some of its items), at most CHUNK items at once,
+    without the two columns that name the figure. A figure's pieces come one after another, in the order of
+    its listing; a figure without items yields nothing."""
     kinds = indicator_kinds()
     _want(conn, figures)
     for kind in sorted({kinds[indicator] for _agency, indicator in figures}):
-        for rows in _chunks(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
-            for figure, items in itertools.groupby(rows, key=_take_figure):
-                yield figure, list(items)
-
-
-def _take_figure(row: dict) -> tuple[str, str]:
-    """A listing row's (agency, indicator), taken out of the row."""
-    return row.pop("ancestor_code"), row.pop("indicator_code")
+        for piece in _pieces(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
+            named = zip(piece.columns.pop("ancestor_code"), piece.columns.pop("indicator_code"), strict=True)
+            start = 0
+            for figure, items in itertools.groupby(named):
+                stop = start + sum(1 for _ in items)
+                yield figure, piece.part(start, stop)
+                start = stop
 
 
 def _want(conn: Connection, figures: list[tuple[str, str]]) -> None:
@@ -233,14 +249,15 @@ class Drilldown:
     denominator: int = 0
     out: int = 0  # items in the denominator and not in the numerator (the late dossiers...)
 
-    def add(self, rows: list[dict], keep_out: int | None = None) -> None:
+    def add(self, piece: Piece, keep_out: int | None = None) -> None:
         """Count a piece of the listing in; keep it, or only its items out of the numerator up to keep_out."""
-        outs = [r for r in rows if is_out(r)]
-        self.items += len(rows)
-        self.numerator += sum(int(r["in_num"]) for r in rows)
-        self.denominator += sum(int(r["in_den"]) for r in rows)
+        in_num, in_den = [int(v) for v in piece.columns["in_num"]], [int(v) for v in piece.columns["in_den"]]
+        outs = [i for i, (num, den) in enumerate(zip(in_num, in_den, strict=True)) if misses(num, den)]
+        self.items += len(piece)
+        self.numerator += sum(in_num)
+        self.denominator += sum(in_den)
         self.out += len(outs)
-        self.rows += rows if keep_out is None else outs[:max(0, keep_out - len(self.rows))]
+        self.rows += piece.rows(None if keep_out is None else outs[:max(0, keep_out - len(self.rows))])
 
     @property
     def matches(self) -> bool:
@@ -277,7 +294,7 @@ def explain(wh: Warehouse, day: date, period: str, agency: str, indicator: str, 
 
 def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]], province: str,
                  keep_out: int | None = None,
-                 on_rows: Callable[[Drilldown, list[dict]], None] | None = None) -> list[Drilldown]:
+                 on_rows: Callable[[Drilldown, Piece], None] | None = None) -> list[Drilldown]:
     """The drill-downs of several (agency, indicator) rows of one date and period, in that order,
     from one preparation of the date (the dashboard's listings). The listings are streamed: each piece
     goes to `on_rows` (the report's CSVs) and is kept whole, or (keep_out) only its first items out of
@@ -307,10 +324,10 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
         agencies = {agency for agency, _i in figures}
         prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
                 next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
-        for figure, rows in stream_listings(conn, day, period, figures):
-            drills[figure].add(rows, keep_out)
+        for figure, piece in stream_listings(conn, day, period, figures):
+            drills[figure].add(piece, keep_out)
             if on_rows:
-                on_rows(drills[figure], rows)
+                on_rows(drills[figure], piece)
     return [drills[figure] for figure in figures]
 
 
@@ -322,12 +339,12 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
     headings alone. The drill-downs keep `keep_out` items out of the numerator (default none)."""
     opened: dict[tuple[str, str], TextIO] = {}
 
-    def write(drill: Drilldown, rows: list[dict]) -> None:
+    def write(drill: Drilldown, piece: Piece) -> None:
         figure = (drill.agency, drill.indicator)
         if figure not in opened:
             opened[figure] = open_csv(drill)
             write_csv_rows(opened[figure], drill, [], headings=True)
-        write_csv_rows(opened[figure], drill, rows)
+        write_csv_rows(opened[figure], drill, piece)
 
     drills = explain_many(wh, day, period, figures, province, keep_out=keep_out, on_rows=write)
     for drill in drills:
@@ -338,7 +355,11 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
 
 def is_out(row: dict) -> bool:
     """In the denominator and not in the numerator: what the figure misses."""
-    return int(row["in_den"]) == 1 and int(row["in_num"]) == 0
+    return misses(int(row["in_num"]), int(row["in_den"]))
+
+
+def misses(in_num: int, in_den: int) -> bool:
+    return in_den == 1 and in_num == 0
 
 
 def cell_text(column: str, value, for_csv: bool) -> str:
@@ -368,18 +389,19 @@ def to_csv(drill: Drilldown) -> str:
     return out.getvalue()
 
 
-def write_csv_rows(out: TextIO, drill: Drilldown, rows: list[dict], headings: bool = False) -> None:
-    """Some of a listing's items as CSV lines (the headings first if asked): to_csv's format, a piece at a time."""
+def write_csv_rows(out: TextIO, drill: Drilldown, rows: list[dict] | Piece, headings: bool = False) -> None:
+    """Some of a listing's items (dicts, or a piece) as CSV lines (the headings first if asked): to_csv's
+    format, a piece at a time."""
     writer = csv.writer(out, lineterminator="\n")
     if headings:
         writer.writerow(drill.headings())
-    writer.writerows(zip(*(_column_texts(rows, c) for c in drill.columns()), strict=True))
+    columns = rows.columns if isinstance(rows, Piece) else {c: [row[c] for row in rows] for c in drill.columns()}
+    writer.writerows(zip(*(_column_texts(columns[c], c) for c in drill.columns()), strict=True))
 
 
-def _column_texts(rows: list[dict], column: str) -> list[str]:
-    """A column's cells as CSV text, read column by column. Most repeat (codes, statuses, dates): each
-    distinct value is formatted once."""
-    values = [row[column] for row in rows]
+def _column_texts(values: Sequence, column: str) -> list[str]:
+    """A column's cells as CSV text. Most repeat (codes, statuses, dates): each distinct value is formatted
+    once."""
     texts = {value: cell_text(column, value, True) for value in set(values)}
     return [texts[value] for value in values]
 
