@@ -44,14 +44,12 @@ paid AS (
     WHERE t.transaction_at < CAST(:end_next_ts AS timestamp)
     GROUP BY t.dossier_code
 ),
-synced AS (
-    SELECT v.dossier_code, MIN(r.synced_at) AS synced_at
-    FROM ind_version v
-    JOIN listed l ON l.dossier_code = v.dossier_code
-    JOIN core.sync_receipt r
-      ON r.dossier_code = v.dossier_code AND r.error_code = 0 AND r.synced_at >= v.updated_at
-     AND r.synced_at < CAST(:end_next_ts AS timestamp)
-    GROUP BY v.dossier_code
+synced AS (  -- of a received version (the only ones whose sync a listing shows), from versions.sql
+    SELECT s.dossier_code, MIN(s.synced_at) AS synced_at
+    FROM ind_synced s
+    JOIN listed l ON l.dossier_code = s.dossier_code
+    WHERE s.synced_at < CAST(:end_next_ts AS timestamp)
+    GROUP BY s.dossier_code
 ),
 postal AS (
     SELECT o.dossier_code,
