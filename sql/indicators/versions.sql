@@ -60,17 +60,6 @@ WHERE v.lo <= v.hi
   AND (v.ended_at IS NULL OR v.ended_at >= CAST(:cal_start_ts AS timestamp)
        OR v.received_at >= CAST(:cal_start_ts AS timestamp));
 
--- The versions as each family of measures sees them: consecutive versions of a dossier that
--- look the same to the family are merged into one run of dates [lo, hi] (a dossier going
--- processing -> awaiting payment -> processing changes nothing on the receipt side), so that the
--- measures' facts are per run, not per version, and runs of different dossiers collapse. The
--- families: recv (the dossier as received), ended (once its processing ended), open (received,
--- not ended, not withdrawn) and sync (as received, with the first date its state is accepted by
--- the national portal: an accepted sync receipt at or after the change that produced the
--- version; a version synced by its first day is synced on all its days).
--- One pass over each dossier's versions in order numbers every family's runs (ind_run): a run
--- starts where the previous version is not on the day before, is not in the family, or differs
--- in a column the family reads. Each family's table then merges its runs.
 -- Each received version's first sync accepted by the national portal at or after the change that
 -- produced it. A table, not part of ind_run: the drill-down shows it too (sql/explain/scope.sql), and
 -- joining the year's receipts again cost it about 5 s at the year's end on PostgreSQL.
@@ -83,6 +72,17 @@ JOIN core.sync_receipt r
 WHERE x.is_received
 GROUP BY x.dossier_code, x.updated_at;
 
+-- The versions as each family of measures sees them: consecutive versions of a dossier that
+-- look the same to the family are merged into one run of dates [lo, hi] (a dossier going
+-- processing -> awaiting payment -> processing changes nothing on the receipt side), so that the
+-- measures' facts are per run, not per version, and runs of different dossiers collapse. The
+-- families: recv (the dossier as received), ended (once its processing ended), open (received,
+-- not ended, not withdrawn) and sync (as received, with the first date its state is accepted by
+-- the national portal: an accepted sync receipt at or after the change that produced the
+-- version; a version synced by its first day is synced on all its days).
+-- One pass over each dossier's versions in order numbers every family's runs (ind_run): a run
+-- starts where the previous version is not on the day before, is not in the family, or differs
+-- in a column the family reads. Each family's table then merges its runs.
 DROP TABLE IF EXISTS ind_run;
 CREATE TEMPORARY TABLE ind_run AS
 WITH v AS (
