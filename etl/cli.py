@@ -174,16 +174,16 @@ def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
         from etl import explain as drill
         from etl.reports import replacing
 
-        figure = (res.warehouse, args.date, args.period, [(args.agency, args.indicator)], res.province)
+        asked = (res.warehouse, args.date, args.period, [(args.agency, args.indicator)], res.province)
         try:
             if args.format != "csv":
-                [found] = drill.explain_many(*figure)
+                [found] = drill.explain_many(*asked)
                 text = drill.to_table(found)
             elif args.out:  # streamed to a file moved into place once complete
                 with replacing(Path(args.out)) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as f:
-                    [found] = drill.write_csvs(*figure, open_csv=lambda _drill: f)
+                    [found] = drill.write_csvs(*asked, open_csv=lambda _drill: f)
             else:
-                [found] = drill.write_csvs(*figure, open_csv=lambda _drill: sys.stdout)
+                [found] = drill.write_csvs(*asked, open_csv=lambda _drill: sys.stdout)
         except drill.ExplainError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -166,6 +166,10 @@ class Piece:
     def part(self, start: int, stop: int) -> Piece:
         return Piece({name: values[start:stop] for name, values in self.columns.items()})
 
+    @classmethod
+    def of(cls, rows: list[dict], columns: list[str]) -> Piece:
+        return cls({c: [row[c] for row in rows] for c in columns})
+
 
 def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[dict]:
     """The rows of a file holding one SELECT, as dicts."""
@@ -343,13 +347,13 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
         figure = (drill.agency, drill.indicator)
         if figure not in opened:
             opened[figure] = open_csv(drill)
-            write_csv_rows(opened[figure], drill, [], headings=True)
+            write_csv_headings(opened[figure], drill)
         write_csv_rows(opened[figure], drill, piece)
 
     drills = explain_many(wh, day, period, figures, province, keep_out=keep_out, on_rows=write)
     for drill in drills:
         if (drill.agency, drill.indicator) not in opened:
-            write_csv_rows(open_csv(drill), drill, [], headings=True)
+            write_csv_headings(open_csv(drill), drill)
     return drills
 
 
@@ -359,6 +363,7 @@ def is_out(row: dict) -> bool:
 
 
 def misses(in_num: int, in_den: int) -> bool:
+    """is_out() on the two flags, for a piece's columns."""
     return in_den == 1 and in_num == 0
 
 
@@ -385,18 +390,19 @@ def cell_text(column: str, value, for_csv: bool) -> str:
 def to_csv(drill: Drilldown) -> str:
     """The listing as CSV: Vietnamese (English) headings, one row per item; ISO dates."""
     out = io.StringIO()
-    write_csv_rows(out, drill, drill.rows, headings=True)
+    write_csv_headings(out, drill)
+    write_csv_rows(out, drill, Piece.of(drill.rows, drill.columns()))
     return out.getvalue()
 
 
-def write_csv_rows(out: TextIO, drill: Drilldown, rows: list[dict] | Piece, headings: bool = False) -> None:
-    """Some of a listing's items (dicts, or a piece) as CSV lines (the headings first if asked): to_csv's
-    format, a piece at a time."""
-    writer = csv.writer(out, lineterminator="\n")
-    if headings:
-        writer.writerow(drill.headings())
-    columns = rows.columns if isinstance(rows, Piece) else {c: [row[c] for row in rows] for c in drill.columns()}
-    writer.writerows(zip(*(_column_texts(columns[c], c) for c in drill.columns()), strict=True))
+def write_csv_headings(out: TextIO, drill: Drilldown) -> None:
+    csv.writer(out, lineterminator="\n").writerow(drill.headings())
+
+
+def write_csv_rows(out: TextIO, drill: Drilldown, piece: Piece) -> None:
+    """Some of a listing's items as CSV lines, after write_csv_headings: to_csv's format, a piece at a time."""
+    csv.writer(out, lineterminator="\n").writerows(
+        zip(*(_column_texts(piece.columns[c], c) for c in drill.columns()), strict=True))
 
 
 def _column_texts(values: Sequence, column: str) -> list[str]:
