@@ -88,10 +88,11 @@ def _load(res: Resources, entity: load.Entity, pages: Iterable[list[dict]],
         raise
 
 
-def extraction_window(res: Resources, source: str, entity: str, day: date) -> Window:
-    """The day, plus a look-back for late updates, reaching back to the watermark if a gap was left."""
+def extraction_window(res: Resources, source: str, entity: str, day: date, lookback: bool = True) -> Window:
+    """The day, plus a look-back for late updates (without `lookback`: the same run has just read the days
+    before), reaching back to the watermark if a gap was left."""
     own = Window.for_day(day)
-    start = own.start - timedelta(days=config.settings().extract_lookback_days)
+    start = own.start - timedelta(days=config.settings().extract_lookback_days if lookback else 0)
     with res.warehouse.begin() as conn:
         mark = load.watermark(conn, source, entity)
     if mark is not None and mark < start:
@@ -153,12 +154,12 @@ class Reading:
             reader.close()
 
 
-def start_reading(res: Resources, day: date) -> Reading:
+def start_reading(res: Resources, day: date, lookback: bool = True) -> Reading:
     """Start reading every daily feed for `day`: each system by one thread that reads its feeds in turn, in
     the registry's order (dossiers first), so a feed's pages arrive while the feeds before it load. The
     windows come from the watermarks: the loads of the days before must have committed."""
     daily = feeds.daily_feeds()
-    windows = [extraction_window(res, feed.system, feed.name, day) for feed in daily]
+    windows = [extraction_window(res, feed.system, feed.name, day, lookback) for feed in daily]
     reading = Reading(windows, [])
     last: dict[str, Prefetch] = {}
     try:
@@ -252,7 +253,7 @@ def _volume_baseline(wh: Warehouse, conn, entity: load.Entity, day: date) -> tup
 
 
 # -- publication ---------------------------------------------------------------------------
-def restatement_ranges(wh: Warehouse, conn, day: date) -> list[tuple[date, date]]:
+def restated_dates(wh: Warehouse, conn, day: date) -> set[date]:
     """The snapshot dates a run for `day` (re)publishes: from the earliest date its loads changed (at least
     EXTRACT_LOOKBACK_DAYS back, never before the first date ever published) to `day` or the latest date
     already published, less the days whose own gate failed (they wait for a re-run or a manual publish)."""
@@ -263,10 +264,13 @@ def restatement_ranges(wh: Warehouse, conn, day: date) -> list[tuple[date, date]
     start = max(start, first) if first is not None else day
     stop = max(day, last) if last is not None else day
     held = {r[0] for r in wh.query(conn, "ops/held_days.sql", {"a": start, "b": stop, "day": day})}
+    return set(days(start, stop)) - held
+
+
+def contiguous(dates: Iterable[date]) -> list[tuple[date, date]]:
+    """Dates as the fewest ranges (first, last), in order."""
     ranges: list[tuple[date, date]] = []
-    for d in days(start, stop):
-        if d in held:
-            continue
+    for d in sorted(dates):
         if ranges and ranges[-1][1] == d - timedelta(days=1):
             ranges[-1] = (ranges[-1][0], d)
         else:
@@ -290,16 +294,24 @@ def publish_range(res: Resources, ranges: list[tuple[date, date]], run_day: date
     return rows
 
 
-def publish_indicators(res: Resources, day: date) -> int:
+def publish_indicators(res: Resources, day: date) -> str:
     """The day's snapshot, and the restatement of every earlier date its loads changed."""
+    return publish_days(res, [day])
+
+
+def publish_days(res: Resources, run_days: list[date]) -> str:
+    """Publish days whose loads passed their gates, together: every date any of them restates is computed
+    once (a backfill's month, rather than each date again on each of the next EXTRACT_LOOKBACK_DAYS nights).
+    Each day is recorded published in ops.day_run; returns the dates published, "first .. last"."""
     with res.warehouse.begin() as conn:
-        ranges = restatement_ranges(res.warehouse, conn, day)
-    rows = publish_range(res, ranges, day)
+        ranges = contiguous(set().union(*(restated_dates(res.warehouse, conn, d) for d in run_days)))
+    rows = publish_range(res, ranges, run_days[-1])
     with res.warehouse.begin() as conn:
-        record_day(res.warehouse, conn, day, "published", ranges[0][0], ranges[-1][1])
-    log.info("published %s: snapshot dates %s (%d rows)", day,
+        record_days(res.warehouse, conn, run_days, "published", ranges[0][0], ranges[-1][1])
+    log.info("published %s: snapshot dates %s (%d rows)",
+             run_days[0] if len(run_days) == 1 else f"{run_days[0]} .. {run_days[-1]} ({len(run_days)} days)",
              ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges), rows)
-    return rows
+    return f"{ranges[0][0]} .. {ranges[-1][1]}"
 
 
 def publish_by_hand(res: Resources, start: date, end: date) -> int:
@@ -317,20 +329,27 @@ def publish_by_hand(res: Resources, start: date, end: date) -> int:
 
 def record_day(wh: Warehouse, conn, day: date, status: str, published_from: date | None = None,
                published_to: date | None = None, message: str | None = None) -> None:
+    record_days(wh, conn, [day], status, published_from, published_to, message)
+
+
+def record_days(wh: Warehouse, conn, run_days: list[date], status: str, published_from: date | None = None,
+                published_to: date | None = None, message: str | None = None) -> None:
+    now, message = local_now(), (message or "")[:2000] or None
     wh.upsert_frame(conn, pd.DataFrame([{
         "run_day": day, "status": status, "published_from": published_from, "published_to": published_to,
-        "message": (message or "")[:2000] or None, "finished_at": local_now()}]), "ops.day_run", ["run_day"])
+        "message": message, "finished_at": now} for day in run_days]), "ops.day_run", ["run_day"])
 
 
 # -- a day, a range of days ------------------------------------------------------------------
 @dataclass
 class DayOutcome:
     day: date
-    status: str                  # published | gate_failed | failed | skipped (done before, --resume)
+    status: str                  # published | gate_failed | failed | skipped (done before, --resume) |
+                                 # gates_passed (a backfill's day waiting for its month's publication)
     dossiers: int = 0            # dossier versions extracted
     quarantined: int = 0         # records quarantined, every source
     pending: int = 0             # records waiting for their dossier after the day
-    published: str = ""          # the snapshot dates (re)published
+    published: str = ""          # the snapshot dates (re)published; for gates_passed, the day it publishes with
     message: str = ""
     seconds: float = 0.0
 
@@ -367,8 +386,10 @@ def load_day(res: Resources, day: date, reading: Reading | None = None) -> list[
         raise
 
 
-def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began: float) -> DayOutcome:
-    """After the day's loads: its gates, then its publication if they pass."""
+def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began: float,
+               publish_with: date | None = None) -> DayOutcome:
+    """After the day's loads: its gates, then its publication if they pass; with `publish_with` (a later
+    day), the publication is left to the caller (status gates_passed) to be done with that day's."""
     outcome = DayOutcome(day, "published", dossiers=batches[0].day_records,
                          quarantined=sum(b.quarantined for b in batches), pending=sum(b.pending for b in batches))
     try:
@@ -376,10 +397,10 @@ def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began
     except QualityGateFailed as exc:
         outcome.status, outcome.message = "gate_failed", str(exc)
     else:
-        publish_indicators(res, day)
-        with res.warehouse.begin() as conn:
-            outcome.published = "{} .. {}".format(*conn.execute(sa.text(
-                "SELECT published_from, published_to FROM ops.day_run WHERE run_day = :d"), {"d": day}).one())
+        if publish_with is None:
+            outcome.published = publish_indicators(res, day)
+        else:
+            outcome.status, outcome.published = "gates_passed", str(publish_with)
     outcome.seconds = clock.monotonic() - began
     return outcome
 
@@ -391,26 +412,33 @@ def finished_days(res: Resources, first: date, last: date) -> set[date]:
             {"a": first, "b": last})}
 
 
-def read_ahead(res: Resources, day: date | None) -> Reading | None:
+def read_ahead(res: Resources, day: date | None, lookback: bool = True) -> Reading | None:
     """start_reading(day) while the day before is finished; None if there is no such day or it fails. The
     day before is then still gated and published, and `day`'s own load_day reads again (and, if that fails
     too, records the failure): a source down for the next day must not leave this one loaded and unpublished."""
     if day is None:
         return None
     try:
-        return start_reading(res, day)
+        return start_reading(res, day, lookback)
     except Exception as exc:  # noqa: BLE001 - the day's own load reads again and raises what it meets
         log.warning("could not start reading %s ahead (%s: %s); it is read when its turn comes",
                     day, type(exc).__name__, exc)
         return None
 
 
+def publication_day(day: date, last: date) -> date:
+    """The day a backfill publishes `day` with: the last of its month, or `last` (the end of the range)."""
+    following_month = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return min(following_month - timedelta(days=1), last)
+
+
 def backfill(res: Resources, start: date, end: date, resume: bool = False,
              progress: Callable[[int, int, DayOutcome], None] | None = None) -> list[DayOutcome]:
     """Every day from start to end in order; a day whose gate fails is reported and the next one runs.
-    With `resume`, days already published (ops.day_run) are skipped. The next day's sources are read
-    from the moment a day's loads commit, while its gates and publication run (the sources' past days
-    do not change meanwhile)."""
+    With `resume`, days already published (ops.day_run) are skipped. The days whose gates pass are published
+    together at the end of each month and of the range (publish_days: each date computed once, not again on
+    each of the next nights), and before an error stops the run. The next day's sources are read from the
+    moment a day's loads commit, while its gates run (the sources' past days do not change meanwhile)."""
     migrate(res)
     refresh_reference(res, end)
     todo = days(start, end)
@@ -418,6 +446,15 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
     to_run = [day for day in todo if day not in done]
     following = dict(pairwise(to_run))
     outcomes = []
+    waiting: list[DayOutcome] = []  # gates passed, not yet published
+
+    def publish_waiting() -> None:
+        if waiting:
+            published = publish_days(res, [o.day for o in waiting])
+            for o in waiting:
+                o.status, o.published = "published", published
+            waiting.clear()
+
     ahead: Reading | None = None
     try:
         for number, day in enumerate(todo, 1):
@@ -426,11 +463,23 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
             else:
                 began = clock.monotonic()
                 batches = load_day(res, day, ahead)
-                ahead = read_ahead(res, following.get(day))
-                outcome = finish_day(res, day, batches, began)
+                after = following.get(day)
+                # the day after this one has no look-back to re-read: this run read it a moment ago
+                ahead = read_ahead(res, after, lookback=after != day + timedelta(days=1))
+                outcome = finish_day(res, day, batches, began, publish_with=publication_day(day, end))
+                if outcome.status == "gates_passed":
+                    waiting.append(outcome)
             outcomes.append(outcome)
             if progress:
                 progress(number, len(todo), outcome)
+            if day == publication_day(day, end):
+                publish_waiting()
+    except Exception:
+        try:
+            publish_waiting()  # what loaded and passed its gates before the error
+        except Exception:  # the first error is the one to raise
+            log.exception("could not publish the days loaded before the error")
+        raise
     finally:
         if ahead is not None:
             ahead.close()

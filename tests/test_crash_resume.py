@@ -18,7 +18,8 @@ from mocks.testing import run_simulator
 
 pytestmark = pytest.mark.slow
 
-START, END = date(2022, 1, 3), date(2022, 1, 10)
+# A backfill publishes at the end of each month and of its range: these days publish twice.
+START, END = date(2022, 1, 30), date(2022, 2, 6)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Log lines (stderr) that mark a phase; the kill comes while the phase's transaction is still open,
 # or (extraction) just after the previous load committed.
@@ -68,11 +69,13 @@ def test_killed_and_resumed_backfill_equals_an_uninterrupted_one(warehouse_url, 
               else request.getfixturevalue("pg_database")())
     rng = random.Random(2022)
     with run_simulator(seed=5, dossiers_per_year=10_000, faults=["late_updates=0.2"]) as base_url:
-        env = {**os.environ, "PYTHONPATH": ROOT, "DATA_DOCS_DIR": "",
+        # Starting at the end of January, the records of dossiers from before it end as orphans and would hold
+        # days back by their share: not what this test is about.
+        env = {**os.environ, "PYTHONPATH": ROOT, "DATA_DOCS_DIR": "", "QUARANTINE_MAX_SHARE": "1",
                "ONESTOP_URL": base_url, "NDXP_URL": base_url, "VNPOST_URL": base_url}
         subprocess.run(backfill_cmd(second), cwd=ROOT, env=env, check=True, capture_output=True)
         kill_at(warehouse_url, env, MID_LOAD, rng.randint(2, 4))
-        kill_at(warehouse_url, env, MID_PUBLISH, rng.randint(1, 3))
+        kill_at(warehouse_url, env, MID_PUBLISH, 1)  # January was published before the first kill: February's
         kill_at(warehouse_url, env, BEFORE_EXTRACTION, rng.randint(1, 3), delay=rng.uniform(0.01, 0.2))
         done = subprocess.run(backfill_cmd(warehouse_url), cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

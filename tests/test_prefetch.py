@@ -1,7 +1,8 @@
 """etl.sources.prefetch: the pages a loader reads are the source's, in order, errors included; a backfill
-reads the next day while a day publishes."""
+reads the next day while a day finishes, each window once, and publishes each month once."""
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -63,28 +64,41 @@ def test_a_reader_after_another_starts_when_that_one_has_read_its_last_page():
     assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
 
 
-def test_a_backfill_reads_the_next_day_while_the_day_publishes(duckdb_url, tmp_path, source_env, monkeypatch):
-    """pipeline.backfill starts reading a day's sources once the day before has loaded, and loads that
-    reading: the snapshots equal those of the same days run one by one, and no reader outlives the run."""
-    from datetime import date
+def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_url, tmp_path, source_env,
+                                                                         monkeypatch):
+    """pipeline.backfill starts reading a day's sources once the day before has loaded (while the day before
+    is gated, and published when it ends a month), and loads that reading; only its first day re-reads the
+    look-back (the run has just read the windows of the others). It publishes the days whose gates passed
+    together, at the end of each month and of the range. The snapshots and the core tables equal those of the
+    same days run one by one (each night re-reading its look-back and publishing), and no reader outlives
+    the run."""
+    from datetime import date, datetime, timedelta
 
     import sqlalchemy as sa
 
     from etl import pipeline
 
     monkeypatch.setenv("DATA_DOCS_DIR", "")
-    events: list[tuple[str, date]] = []
-    for name, step in (("read", pipeline.start_reading), ("publish", pipeline.publish_indicators)):
-        def watched(res, day, _name=name, _step=step):
-            events.append((_name, day))
-            return _step(res, day)
-        monkeypatch.setattr(pipeline, step.__name__, watched)
-    first, second, third = date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)
+    events: list[tuple] = []
+    real_reading, real_publish = pipeline.start_reading, pipeline.publish_days
+
+    def start_reading(res, day, lookback=True):
+        events.append(("read", day, lookback))
+        return real_reading(res, day, lookback)
+
+    def publish_days(res, run_days):
+        events.append(("publish", *run_days))
+        return real_publish(res, run_days)
+
+    monkeypatch.setattr(pipeline, "start_reading", start_reading)
+    monkeypatch.setattr(pipeline, "publish_days", publish_days)
+    jan30, jan31, feb1, feb2 = (date(2022, 1, 30) + timedelta(days=i) for i in range(4))
     with pipeline.Resources.from_env(duckdb_url) as res:
-        outcomes = pipeline.backfill(res, first, third)
-    assert [o.status for o in outcomes] == ["published"] * 3 and all(o.dossiers for o in outcomes)
-    assert events == [("read", first), ("read", second), ("publish", first), ("read", third), ("publish", second),
-                      ("publish", third)]
+        outcomes = pipeline.backfill(res, jan30, feb2)
+    assert [o.status for o in outcomes] == ["published"] * 4 and all(o.dossiers for o in outcomes)
+    assert [o.published for o in outcomes] == ["2022-01-30 .. 2022-01-31"] * 2 + ["2022-01-30 .. 2022-02-02"] * 2
+    assert events == [("read", jan30, True), ("read", jan31, False), ("read", feb1, False), ("publish", jan30, jan31),
+                      ("read", feb2, False), ("publish", feb1, feb2)]
     deadline = time.monotonic() + 5
     while any(t.name.startswith("read ") for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -93,18 +107,30 @@ def test_a_backfill_reads_the_next_day_while_the_day_publishes(duckdb_url, tmp_p
     one_by_one = f"duckdb:///{tmp_path / 'one_by_one.duckdb'}"
     with pipeline.Resources.from_env(one_by_one) as res:
         pipeline.migrate(res)
-        pipeline.refresh_reference(res, third)
-        for day in (first, second, third):
+        pipeline.refresh_reference(res, feb2)
+        for day in (jan30, jan31, feb1, feb2):
             pipeline.run_day(res, day)
-    snapshots = []
+    found = []
     for url in (duckdb_url, one_by_one):
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            snapshots.append(conn.exec_driver_sql(
-                "SELECT snapshot_date, period, agency_code, indicator_code, numerator, denominator "
-                "FROM mart.indicator_snapshot ORDER BY 1, 2, 3, 4").all())
+            found.append({
+                "snapshots": conn.exec_driver_sql(
+                    "SELECT snapshot_date, period, agency_code, indicator_code, numerator, denominator "
+                    "FROM mart.indicator_snapshot ORDER BY 1, 2, 3, 4").all(),
+                "dossiers": conn.exec_driver_sql(
+                    "SELECT dossier_code, updated_at, status FROM core.dossier_history ORDER BY 1, 2").all(),
+                "receipts": conn.exec_driver_sql("SELECT count(*) FROM core.sync_receipt").scalar(),
+                "windows": conn.exec_driver_sql(
+                    "SELECT window_start, window_end FROM ops.batch WHERE entity = 'dossier' ORDER BY 2").all()})
         engine.dispose()
-    assert snapshots[0] and snapshots[0] == snapshots[1]
+    backfilled, nightly = found
+    assert backfilled["snapshots"] and backfilled["snapshots"] == nightly["snapshots"]
+    assert backfilled["dossiers"] and backfilled["dossiers"] == nightly["dossiers"]
+    assert backfilled["receipts"] == nightly["receipts"]
+    midnight = [datetime(2022, 1, 30) + timedelta(days=i) for i in range(5)]
+    assert backfilled["windows"] == [(midnight[0] - timedelta(days=3), midnight[1])] + list(pairwise(midnight[1:]))
+    assert nightly["windows"] == [(m - timedelta(days=3), m + timedelta(days=1)) for m in midnight[:4]]
 
 
 @pytest.mark.parametrize("failures", [1, 99])
@@ -123,11 +149,11 @@ def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, so
     left = {"failures": failures}
     real = pipeline.start_reading
 
-    def start_reading(res, day):
+    def start_reading(res, day, lookback=True):
         if day == second and left["failures"]:
             left["failures"] -= 1
             raise ConnectionError(f"ONESTOP_URL unreachable for {day}")
-        return real(res, day)
+        return real(res, day, lookback)
 
     monkeypatch.setattr(pipeline, "start_reading", start_reading)
     with pipeline.Resources.from_env(duckdb_url) as res:
