@@ -388,8 +388,8 @@ def load_day(res: Resources, day: date, reading: Reading | None = None) -> list[
 
 def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began: float,
                publish_with: date | None = None) -> DayOutcome:
-    """After the day's loads: its gates, then its publication if they pass; with `publish_with` (a later
-    day), the publication is left to the caller (status gates_passed) to be done with that day's."""
+    """After the day's loads: its gates, then its publication if they pass; with `publish_with` (the day, or a
+    later one, whose end publishes it: backfill), the publication is left to the caller (status gates_passed)."""
     outcome = DayOutcome(day, "published", dossiers=batches[0].day_records,
                          quarantined=sum(b.quarantined for b in batches), pending=sum(b.pending for b in batches))
     try:
@@ -464,7 +464,7 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
                 began = clock.monotonic()
                 batches = load_day(res, day, ahead)
                 after = following.get(day)
-                # the day after this one has no look-back to re-read: this run read it a moment ago
+                # the next day skips its look-back when it follows this one: the run has just read those windows
                 ahead = read_ahead(res, after, lookback=after != day + timedelta(days=1))
                 outcome = finish_day(res, day, batches, began, publish_with=publication_day(day, end))
                 if outcome.status == "gates_passed":
