@@ -48,6 +48,29 @@ def test_bad_rows_are_split_off_with_what_they_failed(docs):
                        "expect_column_values_to_not_be_null(dossier_code)": 1}
 
 
+
+def test_a_checkpoint_found_fresh_is_not_asked_again_and_a_stale_one_still_fails(docs):
+    """Great Expectations' freshness check (each object serialized and compared with its stored copy, on every
+    run) is answered once per checkpoint and validation definition of ours; an object found stale is asked
+    again, and answered as the library answers it."""
+    import great_expectations as gx
+    from great_expectations.exceptions import CheckpointNotAddedError
+
+    first = validate.validate(dossier_frame(GOOD), "dossier", PARAMETERS, run_name=f"fresh {uuid.uuid4().hex}")
+    checkpoint = validate._checkpoint("dossier")
+    [definition] = checkpoint.validation_definitions
+    for thing in (checkpoint, definition):
+        held, diagnostics = validate._FRESH[id(thing)]
+        assert held is thing and diagnostics.success and thing.is_fresh() is diagnostics
+    second = validate.validate(dossier_frame(GOOD), "dossier", PARAMETERS, run_name=f"fresh {uuid.uuid4().hex}")
+    assert first.success and second.success and len(second.valid) == len(GOOD)
+
+    stale = gx.Checkpoint(name=f"never added {uuid.uuid4().hex}", validation_definitions=[definition])
+    for _ in range(2):
+        diagnostics = stale.is_fresh()
+        assert not diagnostics.success and id(stale) not in validate._FRESH
+        assert any(isinstance(error, CheckpointNotAddedError) for error in diagnostics.errors)
+
 def _page(run_name: str) -> list[Path]:
     return list((Path(validate.data_docs_dir()) / "validations" / "dossier" / run_name).rglob("*.html"))
 
