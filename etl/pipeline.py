@@ -478,8 +478,8 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
         try:
             publish_waiting()  # what loaded and passed its gates before the error
         except Exception:  # the first error is the one to raise
-            log.exception("could not publish %s (loaded, gates passed) after the error below; re-run with --resume",
-                          ", ".join(str(o.day) for o in waiting))
+            log.exception("could not publish %s (loaded, gates passed) before stopping on the error that follows; "
+                          "re-run with --resume", ", ".join(str(o.day) for o in waiting))
         raise
     finally:
         if ahead is not None:

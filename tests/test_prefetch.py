@@ -174,3 +174,36 @@ def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, so
         assert days == {first: "published", second: "failed"}
         assert first in published and third not in published
     assert not any(t.name.startswith("read ") and t.is_alive() for t in threading.enumerate())
+
+
+def test_when_publishing_before_an_error_fails_too_the_first_error_is_raised(duckdb_url, source_env, monkeypatch,
+                                                                              caplog):
+    """A backfill stopped by a source error publishes the days that passed their gates first; if that fails as
+    well, the source's error is the one raised, and the log names the days left unpublished."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from etl import pipeline
+
+    monkeypatch.setenv("DATA_DOCS_DIR", "")
+    first, second = date(2022, 1, 3), date(2022, 1, 4)
+    real = pipeline.start_reading
+
+    def start_reading(res, day, lookback=True):
+        if day == second:
+            raise ConnectionError(f"ONESTOP_URL unreachable for {day}")
+        return real(res, day, lookback)
+
+    def publish_days(res, run_days):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("the warehouse went away"))
+
+    monkeypatch.setattr(pipeline, "start_reading", start_reading)
+    monkeypatch.setattr(pipeline, "publish_days", publish_days)
+    with pipeline.Resources.from_env(duckdb_url) as res:
+        with pytest.raises(ConnectionError, match="unreachable"):
+            pipeline.backfill(res, first, second)
+        with res.warehouse.begin() as conn:
+            days = dict(conn.execute(sa.text("SELECT run_day, status FROM ops.day_run")).all())
+    assert days == {second: "failed"}  # the first day is loaded, not published: --resume runs it again
+    assert f"could not publish {first} (loaded, gates passed)" in caplog.text and "--resume" in caplog.text
