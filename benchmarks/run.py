@@ -318,8 +318,8 @@ def month(args) -> Outcome:
     result.rows.append(Row("month: `backfill` January 2022, 60,000/yr", seconds["backfill"], seconds["naive pandas"],
                            ratio, "ours / naive pandas", "< 1 (faster than naive)", statistics.median(ratio) < 1))
     result.details.append(
-        f"month: ours = extract every source (look-back included), validate, load, publish 18 indicators a day "
-        f"for every agency and period ({fmt(seconds['backfill'])}); naive = the dossier windows only "
+        f"month: ours = extract every source (the first day's look-back included), validate, load, publish 18 "
+        f"indicators for every day, agency and period ({fmt(seconds['backfill'])}); naive = the dossier windows only "
         f"({naive_out[-1]['dossier_versions']:,} versions), no validation or history, one indicator "
         f"(online_dossier_rate, year-to-date, per agency, {naive_out[-1]['rate_rows']:,} rows) "
         f"({fmt(seconds['naive pandas'])}); the month's windows hold {read['records']:,} records in all.")
