@@ -119,7 +119,8 @@ def print_progress(number: int, total: int, outcome: pipeline.DayOutcome) -> Non
         print(f"day {number:>{width}}/{total} {outcome.day}: already published, skipped", flush=True)
         return
     what = {"published": f"published {outcome.published}", "gate_failed": "NOT published (quality gate)",
-            "gates_passed": f"gates passed, publishes with {outcome.published}", "failed": "FAILED"}[outcome.status]
+            "gates_passed": f"gates passed, publishes with {outcome.publishes_with}",
+            "failed": "FAILED"}[outcome.status]
     extra = f", {outcome.pending:,} waiting for their dossier" if outcome.pending else ""
     print(f"day {number:>{width}}/{total} {outcome.day}: {outcome.dossiers:,} dossiers, {outcome.quarantined:,} "
           f"quarantined{extra} … {what} ({outcome.seconds:.1f} s)", flush=True)

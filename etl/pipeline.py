@@ -349,7 +349,8 @@ class DayOutcome:
     dossiers: int = 0            # dossier versions extracted
     quarantined: int = 0         # records quarantined, every source
     pending: int = 0             # records waiting for their dossier after the day
-    published: str = ""          # the snapshot dates (re)published; for gates_passed, the day it publishes with
+    published: str = ""          # the snapshot dates (re)published
+    publishes_with: date | None = None  # gates_passed: the day whose end publishes it
     message: str = ""
     seconds: float = 0.0
 
@@ -400,7 +401,7 @@ def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began
         if publish_with is None:
             outcome.published = publish_indicators(res, day)
         else:
-            outcome.status, outcome.published = "gates_passed", str(publish_with)
+            outcome.status, outcome.publishes_with = "gates_passed", publish_with
     outcome.seconds = clock.monotonic() - began
     return outcome
 
@@ -449,11 +450,12 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
     waiting: list[DayOutcome] = []  # gates passed, not yet published
 
     def publish_waiting() -> None:
-        if waiting:
-            published = publish_days(res, [o.day for o in waiting])
-            for o in waiting:
+        group = waiting[:]
+        waiting.clear()  # tried once: a publication that failed is not tried again on the way out
+        if group:
+            published = publish_days(res, [o.day for o in group])
+            for o in group:
                 o.status, o.published = "published", published
-            waiting.clear()
 
     ahead: Reading | None = None
     try:
@@ -475,11 +477,12 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
             if day == publication_day(day, end):
                 publish_waiting()
     except Exception:
+        unpublished = [str(o.day) for o in waiting]
         try:
             publish_waiting()  # what loaded and passed its gates before the error
         except Exception:  # the first error is the one to raise
             log.exception("could not publish %s (loaded, gates passed) before stopping on the error that follows; "
-                          "re-run with --resume", ", ".join(str(o.day) for o in waiting))
+                          "re-run with --resume", ", ".join(unpublished))
         raise
     finally:
         if ahead is not None:

@@ -198,8 +198,9 @@ _FRESH: dict[int, tuple] = {}
 def _remember_freshness() -> None:
     """Every checkpoint run asks whether the checkpoint, its validation definition (twice), the suite and the
     batch definition still equal their stored copies, each serialized and compared: 20 ms a run, whatever its
-    rows; a backfill's month runs 155. Ours are built once per process (_checkpoint_in) and never changed, so
-    an object found fresh keeps that answer; one found stale is asked again (and raises as before)."""
+    rows; a backfill's month runs 155. Every checkpoint and validation definition of the process keeps a fresh
+    answer (one found stale is asked again, and fails as before): the process's only ones are ours, built once
+    (_checkpoint_in) and never changed. Code that changes one in place would have to save it or build anew."""
     from great_expectations.checkpoint.checkpoint import Checkpoint
     from great_expectations.core.validation_definition import ValidationDefinition
 

@@ -97,6 +97,7 @@ def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_
         outcomes = pipeline.backfill(res, jan30, feb2)
     assert [o.status for o in outcomes] == ["published"] * 4 and all(o.dossiers for o in outcomes)
     assert [o.published for o in outcomes] == ["2022-01-30 .. 2022-01-31"] * 2 + ["2022-01-30 .. 2022-02-02"] * 2
+    assert [o.publishes_with for o in outcomes] == [jan31, jan31, feb2, feb2]
     assert events == [("read", jan30, True), ("read", jan31, False), ("read", feb1, False), ("publish", jan30, jan31),
                       ("read", feb2, False), ("publish", feb1, feb2)]
     deadline = time.monotonic() + 5
@@ -207,3 +208,29 @@ def test_when_publishing_before_an_error_fails_too_the_first_error_is_raised(duc
             days = dict(conn.execute(sa.text("SELECT run_day, status FROM ops.day_run")).all())
     assert days == {second: "failed"}  # the first day is loaded, not published: --resume runs it again
     assert f"could not publish {first} (loaded, gates passed)" in caplog.text and "--resume" in caplog.text
+
+
+def test_a_publication_that_fails_is_raised_and_not_tried_again_on_the_way_out(duckdb_url, source_env, monkeypatch):
+    """The month's publication failing stops the backfill with its own error, after one attempt; the days stay
+    unpublished in ops.day_run, for --resume."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from etl import pipeline
+
+    monkeypatch.setenv("DATA_DOCS_DIR", "")
+    attempts = []
+
+    def publish_days(res, run_days):
+        attempts.append(run_days)
+        raise sa.exc.OperationalError("INSERT", {}, Exception("the warehouse went away"))
+
+    monkeypatch.setattr(pipeline, "publish_days", publish_days)
+    first, last = date(2022, 1, 3), date(2022, 1, 4)
+    with pipeline.Resources.from_env(duckdb_url) as res:
+        with pytest.raises(sa.exc.OperationalError, match="went away"):
+            pipeline.backfill(res, first, last)
+        with res.warehouse.begin() as conn:
+            published = conn.execute(sa.text("SELECT count(*) FROM ops.day_run WHERE status = 'published'")).scalar()
+    assert attempts == [[first, last]] and published == 0
