@@ -12,7 +12,6 @@ aggregate.sql. So the items add up to the published numerator and denominator; `
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from etl import indicators
 from etl.reports.data import PERIOD_LABEL, PERIOD_LABEL_EN, period_text
-from etl.warehouse import SQL_DIR, Warehouse, execute_named, split_statements, sql_file
+from etl.warehouse import SQL_DIR, Warehouse, copy_csv, execute_named, split_statements, sql_file
 
 EXPLAIN_DIR = SQL_DIR / "explain"
 KINDS = ("dossier", "transaction", "service")
@@ -33,6 +32,8 @@ WORK_TABLES = ("exp_item", "exp_service_dossier")
 # Listing rows fetched and handled at a time. A report's listings are streamed to their CSVs, never held
 # whole: at the year's end, at 1 million dossiers a year, they are ~670,000 rows (~1 GB as Python dicts).
 CHUNK = 20_000
+# What list_<kind>.sql fills: the listed figures' items, numbered in their order by `seq`.
+LISTED = "exp_listed_{kind}"
 
 # What each indicator's listing shows after the columns every listing has (COMMON).
 COMMON = ("in_num", "basis", "counted_for", "counted_for_name", "agency_code", "item_code")
@@ -109,6 +110,8 @@ HITS_LABEL = {
     "fee_online_paid_procedure_rate": "Trong đó thanh toán trực tuyến (of which paid online)",
     "bcci_procedure_rate": "Trong đó qua bưu chính (of which by post)",
 }
+# The boolean columns, written có / không.
+FLAGS = ("has_digitized_components", "result_digitized", "digitally_signed", "online_payment", "bcci")
 CODES = {
     "channel": {1: "trực tiếp", 2: "trực tuyến", 3: "bưu chính"},
     "result_channel": {1: "trực tiếp", 2: "trực tuyến", 3: "bưu chính"},
@@ -173,12 +176,12 @@ class Piece:
 
 def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[dict]:
     """The rows of a file holding one SELECT, as dicts."""
-    return [row for piece in _pieces(conn, relpath, params) for row in piece.rows()]
-
-
-def _pieces(conn: Connection, relpath: str, params: dict | None = None) -> Iterator[Piece]:
-    """The rows of a file holding one SELECT, CHUNK at a time (a server-side cursor on PostgreSQL)."""
     (stmt,) = split_statements(sql_file(relpath))
+    return [row for piece in _pieces(conn, stmt, params) for row in piece.rows()]
+
+
+def _pieces(conn: Connection, stmt: str, params: dict | None = None) -> Iterator[Piece]:
+    """The rows of one SELECT, CHUNK at a time (a server-side cursor on PostgreSQL)."""
     result = execute_named(conn, stmt, params, stream=True)
     keys = list(result.keys())
     while rows := result.fetchmany(CHUNK):
@@ -204,31 +207,51 @@ def listings(conn: Connection, day: date, period: str,
 def stream_listings(conn: Connection, day: date, period: str,
                     figures: list[tuple[str, str]]) -> Iterator[tuple[tuple[str, str], Piece]]:
     """listings() a piece at a time: ((agency, indicator), some of its items), at most CHUNK items at once,
-    without the two columns that name the figure. A figure's pieces come one after another, in the order of
+    without the columns that name the figure. A figure's pieces come one after another, in the order of
     its listing; a figure without items yields nothing."""
-    kinds = indicator_kinds()
-    _want(conn, figures)
-    for kind in sorted({kinds[indicator] for _agency, indicator in figures}):
-        for piece in _pieces(conn, f"explain/list_{kind}.sql", {"period": period, "range_end": day}):
-            named = zip(piece.columns.pop("ancestor_code"), piece.columns.pop("indicator_code"), strict=True)
-            start = 0
-            for figure, items in itertools.groupby(named):
-                stop = start + sum(1 for _ in items)
-                yield figure, piece.part(start, stop)
-                start = stop
+    numbered = _want(conn, figures)
+    for kind in _list(conn, day, period, figures):
+        for piece in _pieces(conn, f"SELECT * FROM {LISTED.format(kind=kind)} ORDER BY seq"):
+            yield from _by_figure(piece, numbered)
 
 
-def _want(conn: Connection, figures: list[tuple[str, str]]) -> None:
-    """exp_wanted: the (agency, indicator) figures to list."""
+def _by_figure(piece: Piece, numbered: dict[int, tuple[str, str]]) -> Iterator[tuple[tuple[str, str], Piece]]:
+    """A piece of exp_listed_<kind> (in `seq` order) cut into its figures' parts, without the columns that
+    number and name the figure."""
+    for column in ("seq", "kept", "ancestor_code", "indicator_code"):
+        piece.columns.pop(column, None)
+    start = 0
+    for number, items in itertools.groupby(piece.columns.pop("figure")):
+        stop = start + sum(1 for _ in items)
+        yield numbered[number], piece.part(start, stop)
+        start = stop
+
+
+def _list(conn: Connection, day: date, period: str, figures: list[tuple[str, str]]) -> list[str]:
+    """Fill exp_listed_<kind> (sql/explain/list_<kind>.sql) for each kind of the figures in exp_wanted;
+    returns those kinds."""
     kinds = indicator_kinds()
+    listed = sorted({kinds[indicator] for _agency, indicator in figures})
+    for kind in listed:
+        for stmt in split_statements(sql_file(f"explain/list_{kind}.sql")):
+            execute_named(conn, stmt, {"period": period, "range_end": day})
+        Warehouse.analyze(conn, LISTED.format(kind=kind))
+    return listed
+
+
+def _want(conn: Connection, figures: list[tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """exp_wanted: the (agency, indicator) figures to list, numbered; returns them by number."""
+    kinds = indicator_kinds()
+    numbered = dict(enumerate(dict.fromkeys(figures)))
     conn.execute(sa.text("DELETE FROM exp_wanted"))
     conn.execute(sa.text("INSERT INTO exp_wanted (kind, indicator_code, ancestor_code, figure) "
                          "VALUES (:k, :i, :a, :f)"),
                  [{"k": kinds[indicator], "i": indicator, "a": agency, "f": n}
-                  for n, (agency, indicator) in enumerate(dict.fromkeys(figures))])
+                  for n, (agency, indicator) in numbered.items()])
     # Without statistics PostgreSQL took exp_scope and exp_wanted for a few rows each and joined them by
     # a nested loop: 26 million comparisons, 2.6 s for the report of one night at 1 M a year.
     Warehouse.analyze(conn, "exp_wanted")
+    return numbered
 
 
 def items(conn: Connection, day: date, indicator: str, agency: str, period: str) -> list[dict]:
@@ -253,15 +276,18 @@ class Drilldown:
     denominator: int = 0
     out: int = 0  # items in the denominator and not in the numerator (the late dossiers...)
 
-    def add(self, piece: Piece, keep_out: int | None = None) -> None:
-        """Count a piece of the listing in; keep it, or only its items out of the numerator up to keep_out."""
+    def add(self, piece: Piece) -> None:
+        """Count a piece of the listing in and keep it."""
         in_num, in_den = [int(v) for v in piece.columns["in_num"]], [int(v) for v in piece.columns["in_den"]]
-        outs = [i for i, (num, den) in enumerate(zip(in_num, in_den, strict=True)) if misses(num, den)]
-        self.items += len(piece)
-        self.numerator += sum(in_num)
-        self.denominator += sum(in_den)
-        self.out += len(outs)
-        self.rows += piece.rows(None if keep_out is None else outs[:max(0, keep_out - len(self.rows))])
+        self.count(len(piece), sum(in_num), sum(in_den),
+                   sum(1 for num, den in zip(in_num, in_den, strict=True) if misses(num, den)))
+        self.rows += piece.rows()
+
+    def count(self, items: int, numerator: int, denominator: int, out: int) -> None:
+        self.items += items
+        self.numerator += numerator
+        self.denominator += denominator
+        self.out += out
 
     @property
     def matches(self) -> bool:
@@ -297,64 +323,92 @@ def explain(wh: Warehouse, day: date, period: str, agency: str, indicator: str, 
 
 
 def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]], province: str,
-                 keep_out: int | None = None,
-                 on_rows: Callable[[Drilldown, Piece], None] | None = None) -> list[Drilldown]:
+                 keep_out: int | None = None) -> list[Drilldown]:
     """The drill-downs of several (agency, indicator) rows of one date and period, in that order,
-    from one preparation of the date (the dashboard's listings). The listings are streamed: each piece
-    goes to `on_rows` (the report's CSVs) and is kept whole, or (keep_out) only its first items out of
-    the numerator, so that a year's listings need not fit in memory."""
-    kinds = indicator_kinds()
-    for _agency, indicator in figures:
-        if indicator not in kinds:
-            raise ExplainError(f"--indicator {indicator!r} is not an indicator; use one of: {', '.join(sorted(kinds))}")
-    if not figures:
-        return []
+    from one preparation of the date (the dashboard's listings). Each keeps every item, or (keep_out)
+    only its first items out of the numerator: then the items are counted by the database and only those
+    kept are read, so that a year's listings need not pass through Python."""
     with wh.begin() as conn:
-        drills = {}
-        for agency, indicator in figures:
-            head = conn.execute(sa.text(
-                "SELECT s.numerator, s.denominator, a.name AS agency_name, i.name_vi "
-                "FROM mart.indicator_snapshot s JOIN core.agency a ON a.agency_code = s.agency_code "
-                "JOIN mart.indicator i ON i.indicator_code = s.indicator_code "
-                "WHERE s.snapshot_date = :d AND s.period = :p AND s.agency_code = :a AND s.indicator_code = :i"),
-                {"d": day, "p": period, "a": agency, "i": indicator}).one_or_none()
-            if head is None:
-                raise ExplainError(
-                    f"--date {day} --agency {agency}: no published figure in mart.indicator_snapshot; check the "
-                    f"agency code (valid on that date) or publish the date first: "
-                    f"python -m etl publish --start {day} --end {day}")
-            drills[(agency, indicator)] = Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi,
-                                                    kinds[indicator], (int(head.numerator), int(head.denominator)))
-        agencies = {agency for agency, _i in figures}
-        prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
-                next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
-        for figure, piece in stream_listings(conn, day, period, figures):
-            drills[figure].add(piece, keep_out)
-            if on_rows:
-                on_rows(drills[figure], piece)
+        drills = _prepared(wh, conn, day, period, figures, province)
+        if keep_out is None:
+            for figure, piece in stream_listings(conn, day, period, figures):
+                drills[figure].add(piece)
+        else:
+            _tally(conn, day, period, figures, drills, keep_out)
     return [drills[figure] for figure in figures]
 
 
 def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]], province: str,
                open_csv: Callable[[Drilldown], TextIO], keep_out: int | None = 0) -> list[Drilldown]:
-    """explain_many() with each figure's listing written as CSV (to_csv's format) to the file
-    `open_csv(drill)` gives, piece by piece as it is read, never held whole: a province's figure at the
-    year's end lists about a million items. Each file is asked for once; a figure without items gets the
-    headings alone. The drill-downs keep `keep_out` items out of the numerator (default none)."""
-    opened: dict[tuple[str, str], TextIO] = {}
+    """explain_many() with each figure's listing written as CSV to the file `open_csv(drill)` gives (asked
+    for once per figure): the headings, then its rows written by the database (etl.warehouse.copy_csv)
+    in the format of csv_cell(), never held in Python: a province's figure at the year's end lists about a
+    million items. A figure without items gets the headings alone. The drill-downs keep `keep_out` items
+    out of the numerator (default none)."""
+    with wh.begin() as conn:
+        drills = _prepared(wh, conn, day, period, figures, province)
+        numbered = _tally(conn, day, period, figures, drills, keep_out or 0)
+        for number, figure in numbered.items():
+            drill = drills[figure]
+            out = open_csv(drill)
+            write_csv_headings(out, drill)
+            cells = ", ".join(f"{csv_cell(column)} AS {column}" for column in drill.columns())
+            copy_csv(conn, f"SELECT {cells} FROM {LISTED.format(kind=drill.kind)} WHERE figure = {number} "
+                           f"ORDER BY seq", out)
+    return [drills[figure] for figure in figures]
 
-    def write(drill: Drilldown, piece: Piece) -> None:
-        figure = (drill.agency, drill.indicator)
-        if figure not in opened:
-            opened[figure] = open_csv(drill)
-            write_csv_headings(opened[figure], drill)
-        write_csv_rows(opened[figure], drill, piece)
 
-    drills = explain_many(wh, day, period, figures, province, keep_out=keep_out, on_rows=write)
-    for drill in drills:
-        if (drill.agency, drill.indicator) not in opened:
-            write_csv_headings(open_csv(drill), drill)
+def _prepared(wh: Warehouse, conn: Connection, day: date, period: str, figures: list[tuple[str, str]],
+              province: str) -> dict[tuple[str, str], Drilldown]:
+    """The figures' drill-downs, with their published figures and nothing listed yet, and the date
+    prepared in `conn` for their listings."""
+    kinds = indicator_kinds()
+    for _agency, indicator in figures:
+        if indicator not in kinds:
+            raise ExplainError(f"--indicator {indicator!r} is not an indicator; use one of: {', '.join(sorted(kinds))}")
+    heads = {(r.agency_code, r.indicator_code): r for r in conn.execute(sa.text(
+        "SELECT s.agency_code, s.indicator_code, s.numerator, s.denominator, a.name AS agency_name, i.name_vi "
+        "FROM mart.indicator_snapshot s JOIN core.agency a ON a.agency_code = s.agency_code "
+        "JOIN mart.indicator i ON i.indicator_code = s.indicator_code "
+        "WHERE s.snapshot_date = :d AND s.period = :p AND s.agency_code IN :a AND s.indicator_code IN :i"
+    ).bindparams(sa.bindparam("a", expanding=True), sa.bindparam("i", expanding=True)),
+        {"d": day, "p": period, "a": sorted({a for a, _i in figures}) or [""],
+         "i": sorted({i for _a, i in figures}) or [""]})}
+    drills = {}
+    for agency, indicator in figures:
+        head = heads.get((agency, indicator))
+        if head is None:
+            raise ExplainError(
+                f"--date {day} --agency {agency}: no published figure in mart.indicator_snapshot; check the "
+                f"agency code (valid on that date) or publish the date first: "
+                f"python -m etl publish --start {day} --end {day}")
+        drills[(agency, indicator)] = Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi,
+                                                kinds[indicator], (int(head.numerator), int(head.denominator)))
+    if figures:
+        agencies = {agency for agency, _i in figures}
+        prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
+                next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
     return drills
+
+
+def _tally(conn: Connection, day: date, period: str, figures: list[tuple[str, str]],
+           drills: dict[tuple[str, str], Drilldown], keep_out: int) -> dict[int, tuple[str, str]]:
+    """List the figures (exp_listed_<kind>), count each one's items in the database, and keep its first
+    `keep_out` items out of the numerator; returns the figures by their number in the listings."""
+    numbered = _want(conn, figures)
+    for kind in _list(conn, day, period, figures):
+        table = LISTED.format(kind=kind)
+        for r in conn.exec_driver_sql(
+                f"SELECT figure, COUNT(*), SUM(in_num), SUM(in_den), SUM(CASE WHEN in_den = 1 AND in_num = 0 "
+                f"THEN 1 ELSE 0 END) FROM {table} GROUP BY figure"):
+            drills[numbered[r[0]]].count(*(int(v) for v in r[1:]))
+        if keep_out:
+            kept = (f"SELECT * FROM (SELECT l.*, row_number() OVER (PARTITION BY figure ORDER BY seq) AS kept "
+                    f"FROM {table} l WHERE in_den = 1 AND in_num = 0) k WHERE kept <= {int(keep_out)} ORDER BY seq")
+            for piece in _pieces(conn, kept):
+                for figure, part in _by_figure(piece, numbered):
+                    drills[figure].rows += part.rows()
+    return numbered
 
 
 def is_out(row: dict) -> bool:
@@ -367,8 +421,8 @@ def misses(in_num: int, in_den: int) -> bool:
     return in_den == 1 and in_num == 0
 
 
-def cell_text(column: str, value, for_csv: bool) -> str:
-    """One value as the listings show it: codes with their Vietnamese label, dates day first on screen."""
+def cell_text(column: str, value) -> str:
+    """One value as the listings show it on screen: codes with their Vietnamese label, dates day first."""
     if value is None:
         return ""
     if column == "in_num":
@@ -379,42 +433,39 @@ def cell_text(column: str, value, for_csv: bool) -> str:
         label = CODES[column].get(value)
         return f"{value} – {label}" if label and not isinstance(value, str) else label or str(value)
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ") if for_csv else f"{value:%d/%m/%Y %H:%M:%S}"
+        return f"{value:%d/%m/%Y %H:%M:%S}"
     if isinstance(value, date):
-        return value.isoformat() if for_csv else f"{value:%d/%m/%Y}"
+        return f"{value:%d/%m/%Y}"
     if isinstance(value, Decimal):
         return str(int(value)) if value == int(value) else str(value)
     return str(value)
 
 
-def to_csv(drill: Drilldown) -> str:
-    """The listing as CSV: Vietnamese (English) headings, one row per item; ISO dates."""
-    out = io.StringIO()
-    write_csv_headings(out, drill)
-    write_csv_rows(out, drill, Piece.of(drill.rows, drill.columns()))
-    return out.getvalue()
+def csv_cell(column: str) -> str:
+    """The SQL expression that writes a listed column as its CSV cell: the screen's codes and labels
+    (cell_text), times and dates ISO (YYYY-MM-DD HH:MM:SS), NULL (an empty field) for no value."""
+    if column == "in_num":
+        return f"CASE {column} WHEN 1 THEN 'có' WHEN 0 THEN 'không' ELSE CAST({column} AS text) END"
+    if column in FLAGS:
+        return f"CASE WHEN {column} THEN 'có' WHEN NOT {column} THEN 'không' END"
+    if column in CODES:
+        whens = " ".join(f"WHEN {_literal(code)} THEN {_literal(cell_text(column, code))}"
+                         for code in CODES[column])
+        return f"CASE {column} {whens} ELSE CAST({column} AS text) END"
+    return f"NULLIF(CAST({column} AS text), '')"  # an empty text as no value, as the screen shows it
+
+
+def _literal(value: int | str) -> str:
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
 
 
 def write_csv_headings(out: TextIO, drill: Drilldown) -> None:
     csv.writer(out, lineterminator="\n").writerow(drill.headings())
 
 
-def write_csv_rows(out: TextIO, drill: Drilldown, piece: Piece) -> None:
-    """Some of a listing's items as CSV lines, after write_csv_headings: to_csv's format, a piece at a time."""
-    csv.writer(out, lineterminator="\n").writerows(
-        zip(*(_column_texts(piece.columns[c], c) for c in drill.columns()), strict=True))
-
-
-def _column_texts(values: Sequence, column: str) -> list[str]:
-    """A column's cells as CSV text. Most repeat (codes, statuses, dates): each distinct value is formatted
-    once."""
-    texts = {value: cell_text(column, value, True) for value in set(values)}
-    return [texts[value] for value in values]
-
-
 def to_table(drill: Drilldown) -> str:
     """The summary, then the listing as an aligned text table."""
-    cells = [[cell_text(c, row[c], False) for c in drill.columns()] for row in drill.rows]
+    cells = [[cell_text(c, row[c]) for c in drill.columns()] for row in drill.rows]
     heads = drill.headings()
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
     lines = drill.summary() + [""]

@@ -7,6 +7,7 @@ reform (districts abolished, communes merged), on DuckDB and PostgreSQL.
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from etl.timeutil import Window
 from etl.warehouse import Warehouse
 from mocks.testing import run_simulator
 from tests.fixtures.all_indicators import COMM, DEPT, DIST, NEW, OLD, ROOT, D, load_fixture
+from tests.fixtures.listing_csv import python_csv
 
 BEFORE_MERGER = date(2022, 4, 20)  # OLD still has its own rows
 
@@ -191,7 +193,7 @@ def test_the_command_line(fixture_warehouse, tmp_path, capsys, monkeypatch):
     assert {r["Kênh nộp (channel)"] for r in table} == {"1 – trực tiếp", "2 – trực tuyến", "3 – bưu chính"}
     assert not any("Lò Thị Mai" in v or "010301234567" in v for r in table for v in r.values())  # no personal data
     # streamed as read (pieces of 2 rows here), to a file or to stdout: explain's own CSV either way
-    whole = explain.to_csv(explain.explain(fixture_warehouse, D, "mtd", ROOT, "online_dossier_rate", "lao_cai"))
+    whole = python_csv(explain.explain(fixture_warehouse, D, "mtd", ROOT, "online_dossier_rate", "lao_cai"))
     assert out.read_text(encoding="utf-8-sig") == whole
     monkeypatch.setattr(explain, "CHUNK", 2)
     assert cli.main(["--warehouse-url", url, "explain", "--date", str(D), "--period", "mtd", "--agency", ROOT,
@@ -297,3 +299,28 @@ def test_the_simulator_adds_up_across_the_reform(reform_warehouses, dialect):
         explain.prepare(wh, conn, CHECK[1], res.province, ["online_dossier_rate"], root, "ytd")
         moved = conn.exec_driver_sql("SELECT count(*) FROM exp_scope WHERE agency_code <> counted_for").scalar()
     assert moved > 0, "dossiers of agencies that ended on 06-30 are counted for their successor or parent"
+
+
+def test_the_database_writes_every_indicators_csv_as_python_would(fixture_warehouse):
+    """write_csvs has the database write each listing's CSV (explain.csv_cell: codes with their labels,
+    flags có / không, ISO times and dates, nothing for no value); for every indicator it is byte for byte
+    the CSV written in Python from explain()'s rows, and its counts and kept items are explain()'s."""
+    figures = [(agency, code) for code in sorted(explain.indicator_kinds()) for agency in (ROOT, DIST)]
+    written: dict[tuple[str, str], io.StringIO] = {}
+
+    def open_csv(drill):
+        return written.setdefault((drill.agency, drill.indicator), io.StringIO())
+
+    tallied = explain.write_csvs(fixture_warehouse, D, "ytd", figures, "lao_cai", open_csv=open_csv, keep_out=3)
+    assert set(written) == set(figures)
+    lines = 0
+    for (agency, code), drill in zip(figures, tallied, strict=True):
+        whole = explain.explain(fixture_warehouse, D, "ytd", agency, code, "lao_cai")
+        assert written[(agency, code)].getvalue() == python_csv(whole), (agency, code)
+        assert (drill.items, drill.numerator, drill.denominator, drill.out) == \
+            (whole.items, whole.numerator, whole.denominator, whole.out) and drill.matches, (agency, code)
+        assert drill.rows == [r for r in whole.rows if explain.is_out(r)][:3], (agency, code)
+        lines += whole.items
+    assert lines > 100
+    texts = "".join(w.getvalue() for w in written.values())
+    assert all(t in texts for t in ("2 – trực tuyến", ",có,", ",không,", "toàn trình", "đã thanh toán")), texts[:500]

@@ -246,7 +246,7 @@ def _explain_table(drill) -> str:
     headings = dict(zip(drill.columns(), drill.headings(), strict=True))
     shown = [r for r in drill.rows if is_out(r)][:drilldown.ROWS_SHOWN]
     head = "<tr>" + "".join(f"<th class='name'>{escape(headings[c])}</th>" for c in columns) + "</tr>"
-    body = "".join("<tr class='item'>" + "".join(f"<td class='name'>{escape(cell_text(c, r[c], False))}</td>"
+    body = "".join("<tr class='item'>" + "".join(f"<td class='name'>{escape(cell_text(c, r[c]))}</td>"
                                                  for c in columns) + "</tr>" for r in shown)
     more = (f"<p class='note'>… và {drill.out - len(shown)} mục khác trong tệp CSV.</p>"
             if drill.out > len(shown) else "")
