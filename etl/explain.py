@@ -8,6 +8,8 @@ single date builds the same working tables the measures read, one file per indic
 (sql/explain/<kind>/<indicator>.sql) lists the items of those tables with the measure's
 conditions, and scope.sql applies the same agency mapping, roll-up and period windows as
 aggregate.sql. So the items add up to the published numerator and denominator; `explain` checks it.
+list_<kind>.sql keeps the listed figures' items in a working table, from which they are read into Python
+(a table on screen, the items a page shows) or written as CSV by the database (write_csvs).
 """
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ from etl.warehouse import SQL_DIR, Warehouse, copy_csv, execute_named, split_sta
 EXPLAIN_DIR = SQL_DIR / "explain"
 KINDS = ("dossier", "transaction", "service")
 WORK_TABLES = ("exp_item", "exp_service_dossier")
-# Listing rows fetched and handled at a time. A report's listings are streamed to their CSVs, never held
-# whole: at the year's end, at 1 million dossiers a year, they are ~670,000 rows (~1 GB as Python dicts).
+# Listing rows fetched and handled at a time, when a listing is read into Python (`explain` as a table,
+# the items a page shows): at the year's end, at 1 million dossiers a year, a report lists ~670,000 rows
+# (~1 GB as Python dicts). Its CSVs are written by the database.
 CHUNK = 20_000
 # What list_<kind>.sql fills: the listed figures' items, numbered in their order by `seq`.
 LISTED = "exp_listed_{kind}"

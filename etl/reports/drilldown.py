@@ -31,8 +31,8 @@ def selected(data: ReportData) -> list[tuple[str, str]]:
 
 
 def write(wh: Warehouse, data: ReportData, path: Path) -> list[explain.Drilldown]:
-    """The listings of the selected figures, from one preparation of the report date, streamed to one CSV
-    per figure (explain's CSV, UTF-8 with BOM for Excel) in a directory written beside `path` and moved
+    """The listings of the selected figures, from one preparation of the report date, written by the database
+    to one CSV per figure (explain's CSV, UTF-8 with BOM for Excel) in a directory written beside `path` and moved
     over it once complete, so no reader sees half of it. The drill-downs keep the first ROWS_SHOWN items
     out of the numerator each, for the dashboard."""
     tmp, old = path.with_name(f".{path.name}.tmp"), path.with_name(f".{path.name}.old")
