@@ -331,6 +331,8 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
     from one preparation of the date (the dashboard's listings). Each keeps every item, or (keep_out)
     only its first items out of the numerator: then the items are counted by the database and only those
     kept are read, so that a year's listings need not pass through Python."""
+    if not figures:
+        return []
     with wh.begin() as conn:
         drills = _prepared(wh, conn, day, period, figures, province)
         if keep_out is None:
@@ -348,6 +350,8 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
     in the format of csv_cell(), never held in Python: a province's figure at the year's end lists about a
     million items. A figure without items gets the headings alone. The drill-downs keep `keep_out` items
     out of the numerator (default none)."""
+    if not figures:
+        return []
     with wh.begin() as conn:
         drills = _prepared(wh, conn, day, period, figures, province)
         numbered = _tally(conn, day, period, figures, drills, keep_out or 0)
@@ -375,8 +379,7 @@ def _prepared(wh: Warehouse, conn: Connection, day: date, period: str, figures: 
         "JOIN mart.indicator i ON i.indicator_code = s.indicator_code "
         "WHERE s.snapshot_date = :d AND s.period = :p AND s.agency_code IN :a AND s.indicator_code IN :i"
     ).bindparams(sa.bindparam("a", expanding=True), sa.bindparam("i", expanding=True)),
-        {"d": day, "p": period, "a": sorted({a for a, _i in figures}) or [""],
-         "i": sorted({i for _a, i in figures}) or [""]})}
+        {"d": day, "p": period, "a": sorted({a for a, _i in figures}), "i": sorted({i for _a, i in figures})})}
     drills = {}
     for agency, indicator in figures:
         head = heads.get((agency, indicator))
@@ -387,10 +390,9 @@ def _prepared(wh: Warehouse, conn: Connection, day: date, period: str, figures: 
                 f"python -m etl publish --start {day} --end {day}")
         drills[(agency, indicator)] = Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi,
                                                 kinds[indicator], (int(head.numerator), int(head.denominator)))
-    if figures:
-        agencies = {agency for agency, _i in figures}
-        prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
-                next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
+    agencies = {agency for agency, _i in figures}
+    prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
+            next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
     return drills
 
 

@@ -454,3 +454,17 @@ def test_every_mart_object_by_snapshot_date_is_copied_by_date_or_whole_on_purpos
     with wh.begin() as conn:
         dated = {name for (name, _kind), cols in bi.mart_columns(conn).items() if "snapshot_date" in cols}
     assert dated == set(bi.BY_DATE) | {"below_target", "scorecard_latest"}
+
+
+def test_a_night_without_dossiers_publishes_and_writes_its_reports(warehouse_url, source_env, tmp_path, monkeypatch):
+    """The night before the sources' first dossier, as `python -m etl run` does it: every figure is empty, so
+    the drill-down lists nothing; the night publishes and writes its reports like any other."""
+    from etl import cli
+
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("DATA_DOCS_DIR", str(tmp_path / "docs"))
+    day = date(2021, 12, 29)
+    assert cli.main(["--warehouse-url", warehouse_url, "run", "--date", str(day)]) == 0
+    paths = report_paths(tmp_path / "reports", day, "ytd")
+    assert all(p.exists() for p in paths.values()) and not any(paths["csv"].iterdir())
+    assert "Hồ sơ chưa đạt" in paths["html"].read_text(encoding="utf-8")
