@@ -157,24 +157,18 @@ def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: li
 
 @dataclass
 class Piece:
-    """Consecutive rows of a query, column by column: a listing is read and written a column at a time
-    (making a dict of each of a year's ~670,000 rows took more time than writing them)."""
+    """Consecutive rows of a query, column by column: a listing read into Python is read a column at a
+    time (making a dict of each of a year's ~670,000 rows took more time than handling them)."""
     columns: dict[str, Sequence]
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()), ()))
 
-    def rows(self, positions: Sequence[int] | None = None) -> list[dict]:
-        """The rows (those at `positions` only, if given) as dicts."""
-        picked = range(len(self)) if positions is None else positions
-        return [{name: values[i] for name, values in self.columns.items()} for i in picked]
+    def rows(self) -> list[dict]:
+        return [{name: values[i] for name, values in self.columns.items()} for i in range(len(self))]
 
     def part(self, start: int, stop: int) -> Piece:
         return Piece({name: values[start:stop] for name, values in self.columns.items()})
-
-    @classmethod
-    def of(cls, rows: list[dict], columns: list[str]) -> Piece:
-        return cls({c: [row[c] for row in rows] for c in columns})
 
 
 def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[dict]:
@@ -344,7 +338,7 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
 
 
 def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]], province: str,
-               open_csv: Callable[[Drilldown], TextIO], keep_out: int | None = 0) -> list[Drilldown]:
+               open_csv: Callable[[Drilldown], TextIO], keep_out: int = 0) -> list[Drilldown]:
     """explain_many() with each figure's listing written as CSV to the file `open_csv(drill)` gives (asked
     for once per figure): the headings, then its rows written by the database (etl.warehouse.copy_csv)
     in the format of csv_cell(), never held in Python: a province's figure at the year's end lists about a
@@ -354,7 +348,7 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
         return []
     with wh.begin() as conn:
         drills = _prepared(wh, conn, day, period, figures, province)
-        numbered = _tally(conn, day, period, figures, drills, keep_out or 0)
+        numbered = _tally(conn, day, period, figures, drills, keep_out)
         for number, figure in numbered.items():
             drill = drills[figure]
             out = open_csv(drill)
