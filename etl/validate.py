@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import types
 from contextlib import contextmanager
@@ -89,6 +90,7 @@ def _context():
 # for the distribution expectations (0.8 s), altair (with jsonschema and narwhals, 0.65 s) for the
 # KL-divergence one's charts. Each is imported at its first use instead, if any.
 DEFERRED = ("scipy.stats", "altair")
+_DEFERRED_LOCK = threading.RLock()
 
 
 class _Deferred(types.ModuleType):
@@ -102,12 +104,13 @@ class _Deferred(types.ModuleType):
 
     def __getattr__(self, attr):
         name = self.__spec__.name
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        real = importlib.import_module(name)
-        parent, _, child = name.rpartition(".")
-        if parent:
-            setattr(sys.modules[parent], child, real)
+        with _DEFERRED_LOCK:  # two threads at once: one imports, the other finds the real module
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            real = importlib.import_module(name)
+            parent, _, child = name.rpartition(".")
+            if parent:
+                setattr(sys.modules[parent], child, real)
         return getattr(real, attr)
 
 

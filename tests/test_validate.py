@@ -217,6 +217,24 @@ def test_a_process_that_validates_does_not_import_what_no_suite_uses(tmp_path):
     assert after.split() == ["0.5", "Chart", "module", "module"]
 
 
+def test_a_deferred_module_read_by_several_threads_at_once_is_imported_once():
+    script = ("import sys, threading\n"
+              "from etl import validate\n"
+              "validate._defer_unused_modules()\n"
+              "import altair as stand_in\n"
+              "start, found = threading.Barrier(8), []\n"
+              "def read():\n"
+              "    start.wait()\n"
+              "    found.append(id(stand_in.Chart))\n"
+              "threads = [threading.Thread(target=read) for _ in range(8)]\n"
+              "[t.start() for t in threads]; [t.join() for t in threads]\n"
+              "import altair\n"
+              "print(len(found), len(set(found)), altair is not stand_in, id(altair.Chart) == found[0])\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-4:] == ["8", "1", "True", "True"]
+
+
 def test_an_expectation_builds_its_configuration_once_a_run_and_the_outcome_is_unchanged(docs, monkeypatch):
     """Great Expectations rebuilds an expectation's configuration for every argument it reads; within a run
     (validate._one_run) each expectation builds it once. The outcome is the same as without, and outside a
