@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     data_docs_keep_days: int = _var(90, "a whole number of days, 0 or more", ge=0)
     # Where the nightly flow writes the reports of each published day (python -m etl report: --out).
     reports_dir: str = _var(str(ROOT / "var" / "reports"))
+    # The nightly flow deletes the drill-down CSV folders of report dates more than this many days before
+    # the night's (at 1 million dossiers a year a year-end folder is ~130 MB); workbooks and dashboards stay.
+    drilldown_keep_days: int = _var(90, "a whole number of days, 0 or more", ge=0)
     # PostgreSQL work_mem of the load and indicator transactions (it is written into SQL: checked).
     warehouse_work_mem: str = _var("256MB", "a PostgreSQL memory size such as 256MB",
                                    pattern=r"^[0-9]+ ?(B|kB|MB|GB|TB)?$")

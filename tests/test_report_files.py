@@ -468,3 +468,26 @@ def test_a_night_without_dossiers_publishes_and_writes_its_reports(warehouse_url
     paths = report_paths(tmp_path / "reports", day, "ytd")
     assert all(p.exists() for p in paths.values()) and not any(paths["csv"].iterdir())
     assert "Hồ sơ chưa đạt" in paths["html"].read_text(encoding="utf-8")
+
+
+def test_the_nightly_flow_deletes_the_drilldown_folders_older_than_drilldown_keep_days(published, tmp_path,
+                                                                                      monkeypatch):
+    """Counted back from the night's date, not today's; only the drill-down folders go."""
+    out = tmp_path / "reports"
+    monkeypatch.setenv("REPORTS_DIR", str(out))
+    monkeypatch.setenv("DRILLDOWN_KEEP_DAYS", "2")
+    old = [out / "drilldown_dvc_2022-01-01", out / "drilldown_dvc_2022-03-31_qtd",
+           out / f"drilldown_dvc_{END - timedelta(days=3)}"]
+    kept = [out / f"drilldown_dvc_{END - timedelta(days=2)}", out / "drilldown_dvc_notes"]
+    for folder in old + kept:
+        folder.mkdir(parents=True)
+        (folder / "a.csv").write_text("x")
+    (out / "bao_cao_dvc_2022-01-01.xlsx").write_text("x")
+    res = Resources.from_settings(config.settings(), published.url)
+    try:
+        written = write_reports_for(res, END)
+    finally:
+        res.close()
+    assert not any(folder.exists() for folder in old)
+    assert all((folder / "a.csv").exists() for folder in kept) and (out / "bao_cao_dvc_2022-01-01.xlsx").exists()
+    assert report_paths(out, END, "ytd")["csv"] in written and report_paths(out, END, "ytd")["csv"].is_dir()

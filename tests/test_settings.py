@@ -23,7 +23,7 @@ DEFAULTS = {
     "VOLUME_MIN_RATIO": 0.1, "VOLUME_MAX_RATIO": 10, "VOLUME_MIN_BASELINE": 20,
     "SOURCE_MAX_ATTEMPTS": 8, "REFERENCE_MAX_AGE_HOURS": 12,
     "DATA_DOCS_DIR": str(config.ROOT / "var" / "data_docs"), "DATA_DOCS_KEEP_DAYS": 90,
-    "REPORTS_DIR": str(config.ROOT / "var" / "reports"),
+    "REPORTS_DIR": str(config.ROOT / "var" / "reports"), "DRILLDOWN_KEEP_DAYS": 90,
     "WAREHOUSE_WORK_MEM": "256MB", "WAREHOUSE_MEMORY_LIMIT": None, "EXTRACT_LOOKBACK_DAYS": 3,
     "DVC_ALERT_WEBHOOK_URL": None,
     "DVC_SCHEDULE_START": date(2022, 1, 1), "DVC_SCHEDULE_END": None, "DVC_CATCHUP": False,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -75,5 +77,26 @@ def write_reports_for(res: Resources, day: date) -> list[Path]:
     out = Path(settings().reports_dir)
     written = [path for period in ["ytd"] + (["qtd"] if is_quarter_end(day) else [])
                for path in write_reports(res.warehouse, day, res.province, out, period)]
+    prune_drilldowns(out, day, settings().drilldown_keep_days)
     copy = bi.export_mart_snapshot(res.warehouse)
     return written + ([copy] if copy else [])
+
+
+DRILLDOWN_FOLDER = re.compile(r"drilldown_dvc_(\d{4}-\d{2}-\d{2})(_[a-z]+)?")
+
+
+def prune_drilldowns(out: Path, day: date, keep_days: int) -> list[Path]:
+    """Delete the drill-down folders (report_paths' "csv") under `out` of report dates more than
+    `keep_days` before `day`, the night's date (not today's: a rerun of an old night prunes as it did);
+    returns them. Their dashboards keep their figures and the items on the page; their links to the
+    CSVs then lead nowhere."""
+    cutoff = day - timedelta(days=keep_days)
+    old = sorted(folder for folder in out.glob("drilldown_dvc_*")
+                 if (m := DRILLDOWN_FOLDER.fullmatch(folder.name)) and folder.is_dir()
+                 and date.fromisoformat(m.group(1)) < cutoff)
+    for folder in old:
+        shutil.rmtree(folder)
+    if old:
+        log.info("deleted %d drill-down folder(s) of report dates before %s (DRILLDOWN_KEEP_DAYS=%d): %s",
+                 len(old), cutoff, keep_days, ", ".join(f.name for f in old))
+    return old
