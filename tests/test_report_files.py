@@ -491,3 +491,30 @@ def test_the_nightly_flow_deletes_the_drilldown_folders_older_than_drilldown_kee
     assert not any(folder.exists() for folder in old)
     assert all((folder / "a.csv").exists() for folder in kept) and (out / "bao_cao_dvc_2022-01-01.xlsx").exists()
     assert report_paths(out, END, "ytd")["csv"] in written and report_paths(out, END, "ytd")["csv"].is_dir()
+
+
+def test_a_failed_drilldown_stops_the_reports_with_its_own_error(published, tmp_path):
+    """The drill-down runs beside the workbook: its error still reaches the caller, and no dashboard is
+    written without it."""
+    paths = report_paths(tmp_path, END, "ytd")
+    (tmp_path / f".{paths['csv'].name}.tmp").write_text("in the way")  # where the drill-down writes first
+    with pytest.raises(FileExistsError, match=paths["csv"].name):
+        write_reports(published, END, "lao_cai", tmp_path)
+    assert paths["xlsx"].exists() and not paths["html"].exists() and not paths["csv"].exists()
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_a_failed_bi_copy_fails_the_nightly_reports_after_they_are_written(published, tmp_path, monkeypatch):
+    """The BI copy runs beside the reports: its error still fails the night (the DAG's task retries)."""
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    copy = bi.mart_snapshot_path(published)
+    (copy.parent / f".{copy.name}.tmp").mkdir(parents=True)  # where the copy is written first
+    res = Resources.from_settings(config.settings(), published.url)
+    try:
+        with pytest.raises(IsADirectoryError, match=copy.name):
+            write_reports_for(res, END)
+    finally:
+        res.close()
+    assert all(path.exists() for path in report_paths(tmp_path / "reports", END, "ytd").values())
+    assert not copy.exists()
+

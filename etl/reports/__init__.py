@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,12 +56,15 @@ def write_reports(wh: Warehouse, day: date, province: str, out: Path, period: st
     content = data.load(wh, day, period, province)
     paths = report_paths(out, day, period)
     written = []
-    if "xlsx" in formats:
-        written.append(workbook.write_workbook(content, paths["xlsx"]))
-    if "html" in formats:
-        content.drilldowns = drilldown.write(wh, content, paths["csv"])
-        written.append(dashboard.write_dashboard(content, paths["html"]))
-        written.append(paths["csv"])
+    # The drill-down is the database's work, the workbook Python's: one runs while the other waits.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drilldown") as pool:
+        drills = pool.submit(drilldown.write, wh, content, paths["csv"]) if "html" in formats else None
+        if "xlsx" in formats:
+            written.append(workbook.write_workbook(content, paths["xlsx"]))
+        if drills is not None:
+            content.drilldowns = drills.result()
+            written.append(dashboard.write_dashboard(content, paths["html"]))
+            written.append(paths["csv"])
     log.info("reports for %s (%s): %s", day, period, ", ".join(str(p) for p in written))
     return written
 
@@ -75,11 +79,14 @@ def write_reports_for(res: Resources, day: date) -> list[Path]:
     from etl.reports import bi
 
     out = Path(settings().reports_dir)
-    written = [path for period in ["ytd"] + (["qtd"] if is_quarter_end(day) else [])
-               for path in write_reports(res.warehouse, day, res.province, out, period)]
-    prune_drilldowns(out, day, settings().drilldown_keep_days)
-    copy = bi.export_mart_snapshot(res.warehouse)
-    return written + ([copy] if copy else [])
+    # The BI copy is the database's work; the reports are mostly Python's.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bi-copy") as pool:
+        copy = pool.submit(bi.export_mart_snapshot, res.warehouse)
+        written = [path for period in ["ytd"] + (["qtd"] if is_quarter_end(day) else [])
+                   for path in write_reports(res.warehouse, day, res.province, out, period)]
+        prune_drilldowns(out, day, settings().drilldown_keep_days)
+        written += [path for path in [copy.result()] if path]
+    return written
 
 
 DRILLDOWN_FOLDER = re.compile(r"drilldown_dvc_(\d{4}-\d{2}-\d{2})(_[a-z]+)?")
