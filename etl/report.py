@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-import sqlalchemy as sa
 
-from etl.warehouse import Warehouse, sql_file
+from etl.warehouse import Warehouse, query_frame, sql_file
 
 
 def scorecard(wh: Warehouse, day: date, period: str = "ytd") -> pd.DataFrame:
     with wh.begin() as conn:
-        rows = conn.execute(sa.text(sql_file("reports/scorecard.sql")), {"day": day, "period": period})
-        return pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+        return query_frame(conn, sql_file("reports/scorecard.sql"), {"day": day, "period": period})
 
 
 # The agency table shows these (the province block shows all 18).

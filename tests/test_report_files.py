@@ -518,3 +518,21 @@ def test_a_failed_bi_copy_fails_the_nightly_reports_after_they_are_written(publi
     assert all(path.exists() for path in report_paths(tmp_path / "reports", END, "ytd").values())
     assert not copy.exists()
 
+
+def test_the_reports_read_query_rows_into_the_frame_pandas_builds_from_rows(warehouse):
+    """etl.warehouse.query_frame (plain tuples, for speed) gives the frame pandas gives from the rows
+    themselves: the same columns, values, NULLs and dtypes."""
+    import sqlalchemy as sa
+
+    from etl.warehouse import query_frame
+
+    sql = ("SELECT * FROM (VALUES (1, 'Sở Y tế', DATE '2022-05-16', CAST(0.75 AS double precision), NULL), "
+           "(2, NULL, NULL, NULL, 'x')) AS t(n, name, day, share, note) WHERE n >= :low ORDER BY n")
+    with warehouse.begin() as conn:
+        ours = query_frame(conn, sql, {"low": 1})
+        rows = conn.execute(sa.text(sql), {"low": 1})
+        pandas = pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+        empty = query_frame(conn, sql, {"low": 3})
+    pd.testing.assert_frame_equal(ours, pandas)
+    assert list(ours.columns) == ["n", "name", "day", "share", "note"] and ours["day"].iloc[0] == date(2022, 5, 16)
+    assert empty.empty and list(empty.columns) == list(ours.columns)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from etl.warehouse import SQL_DIR, Warehouse, sql_file
+from etl.warehouse import SQL_DIR, Warehouse, query_frame, sql_file
 
 PERIODS = ["day", "mtd", "qtd", "ytd"]
 PERIOD_LABEL = {"day": "Trong ngày", "mtd": "Lũy kế tháng", "qtd": "Lũy kế quý", "ytd": "Lũy kế năm"}
@@ -121,11 +121,6 @@ FROM ({received}
 GROUP BY agency_code, procedure_code, service_level"""
 
 
-def _frame(conn, sql: str, params: dict) -> pd.DataFrame:
-    result = conn.execute(sa.text(sql), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
 def decision_tables(targets: pd.DataFrame, province: str, year: int) -> list[DecisionTable]:
     """The documents that set targets agency by agency for the province, the most recent year <= year,
     with their agencies and indicators in the order of sql/seeds/targets.csv (the documents' order)."""
@@ -153,33 +148,33 @@ def load(wh: Warehouse, day: date, period: str, province: str) -> ReportData:
     year_start = day.replace(month=1, day=1)
     next_day = datetime.combine(day + timedelta(days=1), datetime.min.time())
     with wh.begin() as conn:
-        snapshot = _frame(conn, sql_file("reports/snapshot.sql"), {"day": day})
+        snapshot = query_frame(conn, sql_file("reports/snapshot.sql"), {"day": day})
         if snapshot.empty:
             raise LookupError(f"no snapshot for {day} in {wh}: publish it first (python -m etl run --date {day}) "
                               f"or pick a published date (SELECT max(snapshot_date) FROM mart.indicator_snapshot)")
-        indicators = _frame(conn, "SELECT indicator_code, name_vi, name_en, display_order FROM mart.indicator "
-                                  "ORDER BY display_order, indicator_code", {})
-        agencies = _frame(conn, "SELECT agency_code, name, level, parent_code, level_label, peer_group "
-                                "FROM mart.agency", {})
-        trend = _frame(conn, sql_file("reports/trend.sql"), {"day": day, "year_start_date": year_start})
-        targets = _frame(conn, "SELECT t.*, a.level AS agency_level FROM mart.target t "
-                               "LEFT JOIN mart.agency a ON a.agency_code = t.agency_code "
-                               "WHERE t.province = :p", {"p": province})
-        received = _frame(conn, RECEIVED_PER_SERVICE.format(received=sql_file("reports/received_ytd.sql").rstrip()
-                                                            .rstrip(";")),
-                          {"day": day, "year_start": datetime.combine(year_start, datetime.min.time()),
-                           "next_day": next_day})
-        eligible = _frame(conn, sql_file("reports/eligible_procedures.sql"), {"day": day})
-        procedures = _frame(conn, "SELECT procedure_code, name, field_name FROM core.procedure", {})
-        freshness = _frame(conn, "SELECT * FROM mart.data_freshness ORDER BY source, entity", {})
-        scores = _frame(conn, "SELECT * FROM mart.agency_score WHERE snapshot_date = :day AND period = :period",
-                        {"day": day, "period": period})
-        score_groups = _frame(conn, "SELECT group_code, group_order, group_name_vi, group_name_en, "
-                                    "MAX(group_max) AS group_max, COUNT(indicator_code) AS computable "
-                                    "FROM mart.score_criterion GROUP BY group_code, group_order, group_name_vi, "
-                                    "group_name_en ORDER BY group_order", {})
-        trajectory = _frame(conn, "SELECT * FROM mart.target_trajectory WHERE snapshot_date = :day "
-                                  "ORDER BY agency_code, indicator_order", {"day": day})
+        indicators = query_frame(conn, "SELECT indicator_code, name_vi, name_en, display_order FROM mart.indicator "
+                                       "ORDER BY display_order, indicator_code")
+        agencies = query_frame(conn, "SELECT agency_code, name, level, parent_code, level_label, peer_group "
+                                     "FROM mart.agency")
+        trend = query_frame(conn, sql_file("reports/trend.sql"), {"day": day, "year_start_date": year_start})
+        targets = query_frame(conn, "SELECT t.*, a.level AS agency_level FROM mart.target t "
+                                    "LEFT JOIN mart.agency a ON a.agency_code = t.agency_code "
+                                    "WHERE t.province = :p", {"p": province})
+        received = query_frame(conn, RECEIVED_PER_SERVICE.format(received=sql_file("reports/received_ytd.sql").rstrip()
+                                                                 .rstrip(";")),
+                               {"day": day, "year_start": datetime.combine(year_start, datetime.min.time()),
+                                "next_day": next_day})
+        eligible = query_frame(conn, sql_file("reports/eligible_procedures.sql"), {"day": day})
+        procedures = query_frame(conn, "SELECT procedure_code, name, field_name FROM core.procedure")
+        freshness = query_frame(conn, "SELECT * FROM mart.data_freshness ORDER BY source, entity")
+        scores = query_frame(conn, "SELECT * FROM mart.agency_score WHERE snapshot_date = :day AND period = :period",
+                             {"day": day, "period": period})
+        score_groups = query_frame(conn, "SELECT group_code, group_order, group_name_vi, group_name_en, "
+                                         "MAX(group_max) AS group_max, COUNT(indicator_code) AS computable "
+                                         "FROM mart.score_criterion GROUP BY group_code, group_order, group_name_vi, "
+                                         "group_name_en ORDER BY group_order")
+        trajectory = query_frame(conn, "SELECT * FROM mart.target_trajectory WHERE snapshot_date = :day "
+                                       "ORDER BY agency_code, indicator_order", {"day": day})
         setting = conn.execute(sa.text(
             "SELECT value FROM mart.report_setting WHERE name = 'min_denominator'")).scalar()
     agencies = agencies[agencies["agency_code"].isin(set(snapshot["agency_code"]))].reset_index(drop=True)
