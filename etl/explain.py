@@ -171,10 +171,17 @@ class Piece:
         return Piece({name: values[start:stop] for name, values in self.columns.items()})
 
 
-def _query(conn: Connection, relpath: str, params: dict | None = None) -> list[dict]:
+def _query(conn: Connection, relpath: str, params: dict | None = None, kind: str | None = None) -> list[dict]:
     """The rows of a file holding one SELECT, as dicts."""
-    (stmt,) = split_statements(sql_file(relpath))
-    return [row for piece in _pieces(conn, stmt, params) for row in piece.rows()]
+    return [row for piece in _pieces(conn, _statement(relpath, kind), params) for row in piece.rows()]
+
+
+def _statement(relpath: str, kind: str | None = None) -> str:
+    """The one statement of a file; with `kind`, the file reads that kind's listing, named {listed} in
+    it (a table name cannot be a bind parameter)."""
+    text = sql_file(relpath)
+    (stmt,) = split_statements(text.format(listed=LISTED.format(kind=kind)) if kind else text)
+    return stmt
 
 
 def _pieces(conn: Connection, stmt: str, params: dict | None = None) -> Iterator[Piece]:
@@ -208,7 +215,7 @@ def stream_listings(conn: Connection, day: date, period: str,
     its listing; a figure without items yields nothing."""
     numbered = _want(conn, figures)
     for kind in _list(conn, day, period, figures):
-        for piece in _pieces(conn, f"SELECT * FROM {LISTED.format(kind=kind)} ORDER BY seq"):
+        for piece in _pieces(conn, _statement("explain/listed.sql", kind)):
             yield from _by_figure(piece, numbered)
 
 
@@ -396,15 +403,10 @@ def _tally(conn: Connection, day: date, period: str, figures: list[tuple[str, st
     `keep_out` items out of the numerator; returns the figures by their number in the listings."""
     numbered = _want(conn, figures)
     for kind in _list(conn, day, period, figures):
-        table = LISTED.format(kind=kind)
-        for r in conn.exec_driver_sql(
-                f"SELECT figure, COUNT(*), SUM(in_num), SUM(in_den), SUM(CASE WHEN in_den = 1 AND in_num = 0 "
-                f"THEN 1 ELSE 0 END) FROM {table} GROUP BY figure"):
-            drills[numbered[r[0]]].count(*(int(v) for v in r[1:]))
+        for r in _query(conn, "explain/tally.sql", kind=kind):
+            drills[numbered[r["figure"]]].count(*(int(r[k]) for k in ("items", "in_num", "in_den", "missed")))
         if keep_out:
-            kept = (f"SELECT * FROM (SELECT l.*, row_number() OVER (PARTITION BY figure ORDER BY seq) AS kept "
-                    f"FROM {table} l WHERE in_den = 1 AND in_num = 0) k WHERE kept <= {int(keep_out)} ORDER BY seq")
-            for piece in _pieces(conn, kept):
+            for piece in _pieces(conn, _statement("explain/kept.sql", kind), {"keep_out": keep_out}):
                 for figure, part in _by_figure(piece, numbered):
                     drills[figure].rows += part.rows()
     return numbered
