@@ -49,6 +49,21 @@ def test_bad_rows_are_split_off_with_what_they_failed(docs):
 
 
 
+def test_stored_results_name_failing_rows_by_key_without_a_query_to_fetch_them(docs):
+    """The stored result lists each failing row by its key and `_row`; no `unexpected_index_query`, the
+    `df.filter(...)` of a frame that is gone after the run, which cost a filter of the batch each time."""
+    run = f"test stored results {uuid.uuid4().hex}"
+    validate.validate(dossier_frame(GOOD + BAD), "dossier", PARAMETERS, run_name=run)
+    [stored] = [json.loads(p.read_text()) for p in validate._results_dir(str(docs)).rglob("*.json")
+                if json.loads(p.read_text())["meta"]["run_id"]["run_name"] == run]
+    failed = [r["result"] for r in stored["results"] if not r["success"]]
+    assert len(failed) == 4
+    assert sorted(row["dossier_code"] or "?" for result in failed for row in result["unexpected_index_list"]) == [
+        "?", "bad-agency", "bad-date", "bad-due"]
+    assert all("_row" in row for result in failed for row in result["unexpected_index_list"])
+    assert not any("unexpected_index_query" in result for result in failed)
+
+
 def test_a_checkpoint_found_fresh_is_not_asked_again_and_a_stale_one_still_fails(docs):
     """Great Expectations' freshness check (each object serialized and compared with its stored copy, on every
     run) is answered once per checkpoint and validation definition of ours; an object found stale is asked
