@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
 
 import pandas as pd
@@ -247,6 +247,41 @@ def _remember_freshness() -> None:
         cls.is_fresh = is_fresh
 
 
+# Great Expectations' pandas functions that list an expectation's failing rows (their keys, their values).
+_FAILURE_LISTS = ("_pandas_map_condition_index", "_pandas_column_map_condition_values",
+                  "_pandas_column_pair_map_condition_values", "_pandas_multicolumn_map_condition_values")
+
+
+def _skip_lists_of_nothing() -> None:
+    """Each of these lists an expectation's failing rows by filtering the whole batch with the expectation's
+    failure mask, even when nothing failed: some 15 % of validating a batch whose expectations mostly pass.
+    A mask without a failure gives the empty list straight away, which is what the filter gives; any
+    other mask goes the original way. The registered metric functions are replaced (once per process:
+    a replaced one is no longer an original)."""
+    from great_expectations.expectations import registry
+    from great_expectations.expectations.metrics.map_metric_provider import map_metric_provider
+
+    originals = {getattr(map_metric_provider, name) for name in _FAILURE_LISTS}
+    for definition in registry._registered_metrics.values():
+        providers = definition.get("providers", {})
+        for engine, (metric_class, fn) in list(providers.items()):
+            if fn in originals:
+                providers[engine] = (metric_class, _unless_nothing_failed(fn))
+
+
+def _unless_nothing_failed(fn):
+    @wraps(fn)  # with the metric_fn_type Great Expectations set on it
+    def listing(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, **kwargs):
+        failed = metrics["unexpected_condition"][0]
+        # numpy's bool or pandas' nullable boolean (whose NA a filter takes as False, as any() skips it)
+        if getattr(getattr(failed, "dtype", None), "kind", None) == "b" and not failed.any():
+            return []
+        return fn(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, **kwargs)
+
+    listing.original = fn
+    return listing
+
+
 @contextmanager
 def _one_run():
     token = _RUN_CONFIGURATIONS.set({})
@@ -267,6 +302,7 @@ def _gx():
     _fast_metric_ids()
     _fast_stamp_formats()
     _remember_freshness()
+    _skip_lists_of_nothing()
     return gx
 
 

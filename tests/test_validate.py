@@ -349,3 +349,50 @@ def test_compact_stamps_are_judged_as_strptime_judges_them_and_the_outcome_is_un
     assert fast.details == generic.details and fast.failed == generic.failed == 4
     pd.testing.assert_frame_equal(fast.rejected, generic.rejected)
     pd.testing.assert_frame_equal(fast.valid, generic.valid)
+
+
+
+def _stored_results(docs: Path, run: str) -> list[dict]:
+    [stored] = [json.loads(p.read_text()) for p in validate._results_dir(str(docs)).rglob("*.json")
+                if json.loads(p.read_text())["meta"]["run_id"]["run_name"] == run]
+    return sorted(({"expectation": r["expectation_config"]["type"], "kwargs": r["expectation_config"]["kwargs"],
+                    "success": r["success"], "result": r["result"]} for r in stored["results"]), key=json.dumps)
+
+
+def test_failing_rows_are_listed_without_filtering_the_batch_when_nothing_failed_and_the_outcome_is_unchanged(
+        docs, monkeypatch):
+    """validate._skip_lists_of_nothing: the functions listing an expectation's failing rows answer [] at once
+    when its mask holds no failure, the failing ones still filter, and the stored results are those of Great
+    Expectations' own functions."""
+    validate._gx()
+    from great_expectations.expectations import registry
+
+    replaced = [(d["providers"], engine) for d in registry._registered_metrics.values()
+                for engine, (_cls, fn) in d.get("providers", {}).items() if hasattr(fn, "original")]
+    assert {p[e][1].original.__name__ for p, e in replaced} == set(validate._FAILURE_LISTS)
+    filtered, asked = [], []
+
+    def counted(fn, calls: list):
+        def call(*args, **kwargs):
+            calls.append(fn.__name__)
+            return fn(*args, **kwargs)
+        return call
+
+    for p, e in replaced:
+        metric_class, fn = p[e]
+        quick_way = validate._unless_nothing_failed(counted(fn.original, filtered))
+        monkeypatch.setitem(p, e, (metric_class, counted(quick_way, asked)))
+    frame = dossier_frame(GOOD + BAD)
+    quick = f"test lists {uuid.uuid4().hex}"
+    validate.validate(frame, "dossier", PARAMETERS, run_name=quick)
+    assert 0 < len(filtered) <= len(asked) / 2, (len(filtered), len(asked))  # most expectations pass
+
+    monkeypatch.undo()  # the replaced functions again, then Great Expectations' own
+    monkeypatch.setenv("DATA_DOCS_DIR", str(docs))
+    for p, e in replaced:
+        metric_class, fn = p[e]
+        monkeypatch.setitem(p, e, (metric_class, fn.original))
+    own = f"test lists {uuid.uuid4().hex}"
+    validate.validate(frame, "dossier", PARAMETERS, run_name=own)
+    assert _stored_results(docs, quick) == _stored_results(docs, own)
+    assert sum(not r["success"] for r in _stored_results(docs, own)) == 4
