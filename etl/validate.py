@@ -165,11 +165,23 @@ def _plain(value) -> bool:
     return False
 
 
+_IDS: dict[tuple, str] = {}  # _scalars() of a metric's arguments -> its id
+
+
+def _scalars(data: dict) -> tuple | None:
+    """The arguments as a key that tells 1, 1.0 and True apart (JSON does), when each is a string, an
+    integer, a boolean or None; else None."""
+    if all(type(v) in (str, int, bool) or v is None for v in data.values()):
+        return tuple(sorted((k, type(v), v) for k, v in data.items()))
+    return None
+
+
 def _fast_metric_ids() -> None:
     """Great Expectations names every metric of every run by an id (IDDict.to_id): its arguments passed through
     its generic JSON conversion, which runs numpy type checks on each element, then hashed; some 1,400 times
     in a dossier run. Arguments of plain values (column names, the batch's id, None) are hashed as they are,
-    which gives the same id; any others go the original way."""
+    which gives the same id; any others go the original way. Those of scalars alone are hashed once a process:
+    a run asks some 2,600 ids, a few dozen distinct ones, the same from run to run."""
     from great_expectations.core.id_dict import IDDict
 
     if "_fast_ids" in IDDict.__dict__:  # once per process (the class is marked, whatever wraps to_id later)
@@ -181,8 +193,16 @@ def _fast_metric_ids() -> None:
             self._id_ignore_keys if id_ignore_keys is None else id_ignore_keys)
         if len(keys) > 1:
             data = {k: self[k] for k in keys}
+            scalars = _scalars(data)
+            if scalars is not None and (known := _IDS.get(scalars)) is not None:
+                return known
             if _plain(data):
-                return hashlib.md5(json.dumps(data, sort_keys=True).encode("utf-8"), usedforsecurity=False).hexdigest()
+                made = hashlib.md5(json.dumps(data, sort_keys=True).encode("utf-8"), usedforsecurity=False).hexdigest()
+                if scalars is not None:
+                    if len(_IDS) > 100_000:  # ids of batches long gone
+                        _IDS.clear()
+                    _IDS[scalars] = made
+                return made
         return original(self, id_keys, id_ignore_keys)
 
     to_id.original = original

@@ -308,6 +308,21 @@ def test_plain_metric_ids_are_great_expectations_own_and_the_outcome_is_unchange
     pd.testing.assert_frame_equal(direct.valid, original.valid)
 
 
+def test_metric_ids_kept_from_run_to_run_tell_apart_what_json_tells_apart():
+    """The ids validate._fast_metric_ids keeps for arguments of scalars are Great Expectations' own, asked
+    again or not, and 1, True and "1" (or 1.0, which goes the original way) name different metrics."""
+    validate._gx()
+    from great_expectations.core.id_dict import IDDict
+
+    arguments = [{"column": "agency_code", "batch_id": "b", "mostly": value} for value in (1, True, "1", 1.0, None)]
+    arguments.append({"column": "agency_code", "batch_id": "b", "value_set": ["A", "B"]})
+    for _ in range(2):  # the second time, those of scalars come from what the first kept
+        ids = [IDDict(a).to_id() for a in arguments]
+        assert ids == [IDDict.to_id.original(IDDict(a)) for a in arguments]
+        assert len(set(ids)) == len(arguments)
+    assert validate._scalars(arguments[0]) in validate._IDS and validate._scalars(arguments[3]) is None
+
+
 STAMPS = ["20220104083015", "20220229000000", "20240229235959", "20220101240000", "20220101236000",
           "20220101235960", "20220101235961", "00000101000000", "20221301000000", "20220001000000",
           "20220100000000", "20220132000000", "20220431000000", "99991231235959", "2022010408301",
