@@ -519,6 +519,25 @@ def test_a_failed_bi_copy_fails_the_nightly_reports_after_they_are_written(publi
     assert not copy.exists()
 
 
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_when_the_reports_and_the_bi_copy_both_fail_the_reports_error_is_raised_and_the_copys_logged(
+        published, tmp_path, monkeypatch, caplog):
+    out = tmp_path / "reports"
+    monkeypatch.setenv("REPORTS_DIR", str(out))
+    out.mkdir()
+    (out / f".{report_paths(out, END, 'ytd')['csv'].name}.tmp").write_text("in the way")
+    copy = bi.mart_snapshot_path(published)
+    (copy.parent / f".{copy.name}.tmp").mkdir(parents=True)
+    res = Resources.from_settings(config.settings(), published.url)
+    try:
+        with pytest.raises(FileExistsError):
+            write_reports_for(res, END)
+    finally:
+        res.close()
+    assert any(r.levelname == "ERROR" and "BI copy of mart failed too: IsADirectoryError" in r.getMessage()
+               for r in caplog.records)
+
+
 def test_the_reports_read_query_rows_into_the_frame_pandas_builds_from_rows(warehouse):
     """etl.warehouse.query_frame (plain tuples, for speed) gives the frame pandas gives from the rows
     themselves: the same columns, values, NULLs and dtypes."""

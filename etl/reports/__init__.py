@@ -82,9 +82,14 @@ def write_reports_for(res: Resources, day: date) -> list[Path]:
     # The BI copy is the database's work; the reports are mostly Python's.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bi-copy") as pool:
         copy = pool.submit(bi.export_mart_snapshot, res.warehouse)
-        written = [path for period in ["ytd"] + (["qtd"] if is_quarter_end(day) else [])
-                   for path in write_reports(res.warehouse, day, res.province, out, period)]
-        prune_drilldowns(out, day, settings().drilldown_keep_days)
+        try:
+            written = [path for period in ["ytd"] + (["qtd"] if is_quarter_end(day) else [])
+                       for path in write_reports(res.warehouse, day, res.province, out, period)]
+            prune_drilldowns(out, day, settings().drilldown_keep_days)
+        except BaseException:
+            if (error := copy.exception()) is not None:  # the reports' error is raised; this one is not lost
+                log.error("the BI copy of mart failed too: %s: %s", type(error).__name__, error)
+            raise
         written += [path for path in [copy.result()] if path]
     return written
 
