@@ -411,3 +411,77 @@ def test_failing_rows_are_listed_without_filtering_the_batch_when_nothing_failed
     validate.validate(frame, "dossier", PARAMETERS, run_name=own)
     assert _stored_results(docs, quick) == _stored_results(docs, own)
     assert sum(not r["success"] for r in _stored_results(docs, own)) == 4
+
+
+def test_a_configuration_gives_one_expectation_a_run_and_a_new_one_when_it_changes():
+    """validate._memoize_expectations: within a run a configuration's expectation is built once, and again after
+    its kwargs or meta change; outside a run every call builds anew, as Great Expectations does."""
+    validate._gx()
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    config = ExpectationConfiguration(type="expect_column_values_to_not_be_null", kwargs={"column": "a"})
+    with validate._one_run():
+        first = config.to_domain_obj()
+        assert config.to_domain_obj() is first
+        config.kwargs["column"] = "b"
+        changed = config.to_domain_obj()
+        assert changed is not first and changed.column == "b" and first.column == "a"
+        config.meta = {"note": "x"}
+        assert config.to_domain_obj() is not changed and config.to_domain_obj().meta == {"note": "x"}
+    assert config.to_domain_obj() is not config.to_domain_obj()
+
+
+def test_dependency_graphs_are_built_once_a_process_for_the_same_metrics_and_the_outcome_is_unchanged(
+        docs, monkeypatch):
+    """validate._reuse_dependency_graphs: a second batch of the same suite and parameters builds no graph (other
+    rows, other failures), other parameters build theirs, and the stored results equal those of graphs built
+    by Great Expectations every run."""
+    validate._gx()
+    from great_expectations.validator.metrics_calculator import MetricsCalculator
+    from great_expectations.validator.validation_graph import ValidationGraph
+
+    reuse = MetricsCalculator.build_metric_dependency_graph
+    expand = ValidationGraph.build_metric_dependency_graph
+    built = []
+
+    def counted(self, metric_configuration, runtime_configuration=None):
+        built.append(metric_configuration.metric_name)
+        return expand(self, metric_configuration, runtime_configuration)
+
+    monkeypatch.setattr(ValidationGraph, "build_metric_dependency_graph", counted)
+    monkeypatch.setattr(validate, "_GRAPHS", {})
+    parameters = {**PARAMETERS, "known_procedures": [*PARAMETERS["known_procedures"], uuid.uuid4().hex]}
+    reused = [f"test graphs {uuid.uuid4().hex}" for _ in range(3)]
+    validate.validate(dossier_frame(GOOD + BAD), "dossier", parameters, run_name=reused[0])
+    first = len(built)
+    assert first > 10 * len(validate.load_suite_config("dossier")["expectations"])  # the expansion, recursive
+    validate.validate(dossier_frame(GOOD + BAD[:2]), "dossier", parameters, run_name=reused[1])
+    validate.validate(dossier_frame(GOOD + BAD), "dossier", parameters, run_name=reused[2])
+    assert len(built) == first  # the same metrics: the graphs kept
+    other = {**parameters, "known_agencies": ["000.00.02.H13"]}
+    validate.validate(dossier_frame(GOOD + BAD), "dossier", other, run_name=f"test graphs {uuid.uuid4().hex}")
+    assert 0 < len(built) - first < first  # only those of the expectations reading known_agencies
+
+    monkeypatch.setattr(MetricsCalculator, "build_metric_dependency_graph", reuse.original)
+    own = [f"test graphs {uuid.uuid4().hex}" for _ in range(2)]
+    validate.validate(dossier_frame(GOOD + BAD), "dossier", parameters, run_name=own[0])
+    validate.validate(dossier_frame(GOOD + BAD[:2]), "dossier", parameters, run_name=own[1])
+    assert _stored_results(docs, reused[2]) == _stored_results(docs, own[0])
+    assert _stored_results(docs, reused[1]) == _stored_results(docs, own[1])
+    assert sum(not r["success"] for r in _stored_results(docs, reused[2])) == 4
+    assert sum(not r["success"] for r in _stored_results(docs, reused[1])) == 2
+
+
+def test_expectations_built_once_a_run_give_the_stored_results_great_expectations_gives(docs, monkeypatch):
+    """validate._memoize_expectations leaves the stored results as they were: the same batch validated with
+    Great Expectations' own to_domain_obj stores the same results."""
+    validate._gx()
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    memoized = f"test expectations {uuid.uuid4().hex}"
+    validate.validate(dossier_frame(GOOD + BAD), "dossier", PARAMETERS, run_name=memoized)
+    monkeypatch.setattr(ExpectationConfiguration, "to_domain_obj", ExpectationConfiguration.to_domain_obj.original)
+    own = f"test expectations {uuid.uuid4().hex}"
+    validate.validate(dossier_frame(GOOD + BAD), "dossier", PARAMETERS, run_name=own)
+    assert _stored_results(docs, memoized) == _stored_results(docs, own)
+    assert sum(not r["success"] for r in _stored_results(docs, own)) == 4
