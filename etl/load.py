@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from etl import config, feeds, transform
 from etl.timeutil import local_now
-from etl.validate import Outcome, validate
+from etl.validate import ROW_ID, Outcome, validate
 from etl.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -215,10 +215,11 @@ class Entity:
     def loaded(self) -> list[str]:
         return [*self.columns, "record_hash"] if self.fingerprinted else self.columns
 
+    def pseudonymized(self, records: list[dict]) -> list[dict]:
+        return transform.pseudonymized(self.spec, records, self.pii_key or b"")
+
     def to_frame(self, records: list[dict]) -> pd.DataFrame:
-        if self.spec.personal:
-            return transform.frame(self.spec, records, key=self.pii_key or b"")
-        return transform.frame(self.spec, records)
+        return transform.frame(self.spec, self.pseudonymized(records))
 
     def fingerprints(self, records: list[dict]) -> list[str]:
         return transform.fingerprints(records, self.pii_key)
@@ -336,8 +337,9 @@ def _note_change(spec: Entity, batch: BatchResult, valid: pd.DataFrame) -> None:
 
 
 def _parse(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult, records: list[dict],
-           retried: bool) -> pd.DataFrame:
-    """A chunk's records as a frame with a unique `_row`, without the records re-read as they are stored."""
+           retried: bool) -> tuple[pd.DataFrame, list[dict]]:
+    """A chunk's records, without those re-read as they are stored, as a frame and as the records (pseudonymized)
+    its `_row` points to."""
     state: list[str | None] | None = None
     if spec.fingerprinted:
         records, hashes = _unique(records, spec.fingerprints(records))
@@ -345,12 +347,23 @@ def _parse(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult, re
         if not retried:
             records, hashes, state = _set_aside_rereads(wh, conn, spec, batch, records, hashes)
             if not records:
-                return pd.DataFrame()
-    frame = spec.to_frame(records)
+                return pd.DataFrame(), []
+    records = spec.pseudonymized(records)
+    # Copies differing only in personal data are the same record once pseudonymized.
+    kept = transform.first_copies(records)
+    if len(kept) < len(records):
+        records = [records[i] for i in kept]
+        if state is not None:
+            hashes, state = [hashes[i] for i in kept], [state[i] for i in kept]
+    frame = transform.frame(spec.spec, records)
     if state is not None:
         frame = frame.assign(record_hash=hashes, _state=pd.Series(state, index=frame.index, dtype=object))
-    # Copies differing only in personal data are the same record once pseudonymized.
-    return frame.drop_duplicates("_payload").assign(_row=lambda f: range(len(f)))
+    return frame, records
+
+
+def _with_payloads(rows: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
+    """`rows` with `_payload`: their records as quarantine and ops.pending keep them."""
+    return rows.assign(_payload=[transform.payload(records[i]) for i in rows[ROW_ID]])
 
 
 def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[list[dict]],
@@ -361,7 +374,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
     tally = ValidationTally(spec.name)
     waits_possible = spec.references_dossier and batch.day is not None
     for records, retried in _chunk_stream(conn, spec, batch, pages):
-        frame = _parse(wh, conn, spec, batch, records, retried)
+        frame, records = _parse(wh, conn, spec, batch, records, retried)
         if frame.empty:
             continue
         if retried:
@@ -375,7 +388,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
         outcome = validate(frame, spec.name, parameters,
                            run_name=f"{batch.day or 'reference'}_{batch.source}_{batch.entity}_batch-{batch.batch_id}")
         tally.add(outcome)
-        rejected = outcome.rejected
+        rejected = _with_payloads(outcome.rejected, records)
         if waits_possible:
             waiting = rejected["failed_expectations"] == DOSSIER_UNKNOWN
             hold_pending(wh, conn, rejected[waiting], batch, spec.record_key)

@@ -4,8 +4,9 @@ Each entity is declared as data: a `Spec` lists its `Field`s (warehouse column, 
 parse rule), and the one builder `frame(spec, records)` builds any of them. Nothing is rejected
 here: values that do not parse become NULL (next to their trimmed text in `<column>_raw` where
 the suite checks the format), and the expectation suites decide what is quarantined. Every
-frame also carries `_row` (position) and `_payload` (the record as JSON, for quarantine and
-de-duplication); a spec with personal data is pseudonymized first (etl/pii.py).
+frame also carries `_row`, the position of its record in the list it was built from; a record
+is written out as JSON (`payload`) only when it is quarantined or held. A spec with personal
+data is pseudonymized first (etl/pii.py).
 """
 from __future__ import annotations
 
@@ -146,22 +147,47 @@ def _add_field(out: pd.DataFrame, f: Field, values: pd.Series) -> None:
     out[f.column] = f.parse(values)
 
 
+def _pseudonymized(record: dict) -> bool:
+    return "DinhDanhCHS" not in record and set(record.get("ChuHoSo") or ()) == {"KhoaDinhDanh"}
+
+
+def pseudonymized(spec: Spec, records: list[dict], key: bytes | None) -> list[dict]:
+    """The records without personal data where the spec has some (which needs the key), else as they are."""
+    if not spec.personal:
+        return records
+    if key is None:
+        raise ValueError("personal data needs the pseudonymization key: set PII_HASH_KEY")
+    return [pseudonymize(r, key) for r in records]
+
+
 def frame(spec: Spec, records: list[dict], key: bytes | None = None) -> pd.DataFrame:
-    """One row per record: the spec's columns (with their `_raw` text), `_row` and `_payload`."""
-    if spec.personal:
-        if key is None:
-            raise ValueError("personal data needs the pseudonymization key: set PII_HASH_KEY")
-        records = [pseudonymize(r, key) for r in records]
+    """One row per record: the spec's columns (with their `_raw` text) and `_row` (the record's position).
+    Records of a personal spec are pseudonymized with `key`, or must be already."""
+    if key is not None or (spec.personal and not all(_pseudonymized(r) for r in records)):
+        records = pseudonymized(spec, records, key)
     raw = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     out = pd.DataFrame(index=range(len(raw)))
     for f in spec.fields:
         _add_field(out, f, raw[f.source] if f.source in raw else pd.Series([None] * len(raw), dtype=object))
     out["_row"] = range(len(out))
-    out["_payload"] = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records]
     return out
 
 
 _SORTED_JSON = msgspec.json.Encoder(order="sorted")
+
+
+def first_copies(records: list[dict]) -> list[int]:
+    """The positions of the records not equal to one before them (whatever the order of their keys)."""
+    first: dict[bytes, int] = {}
+    for i, record in enumerate(records):
+        first.setdefault(_SORTED_JSON.encode(record), i)
+    return list(first.values())
+
+
+def payload(record: dict) -> str:
+    """A record as ops.quarantine and ops.pending keep it (and hash it, which names it there): JSON with
+    its keys sorted and its text as it is."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
 
 def fingerprints(records: list[dict], key: bytes | None = None) -> list[str]:

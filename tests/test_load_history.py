@@ -4,6 +4,8 @@ chunks, out of order, across batches and loaded twice give the same history (val
 DuckDB and PostgreSQL; the merge's joins stay set-based on PostgreSQL."""
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from datetime import datetime
 
@@ -161,3 +163,21 @@ def test_a_night_of_new_versions_is_merged_without_rescanning_a_table_per_row(pg
     wh.dispose()
     assert (versions, open_versions) == (2 * dossiers, dossiers)
     assert rescans == []
+
+
+def test_a_quarantined_record_keeps_its_pseudonymized_payload_once_whatever_copies_came(warehouse):
+    """A record is written out as JSON only when it is quarantined: the stored payload is the pseudonymized record
+    (keys sorted, text as it is), hashed as ops.quarantine's key; a copy differing only in personal data is the
+    same record; the valid rows load beside it."""
+    bad = version("q1", "XX.UNKNOWN", "20220305080000", received="20220305080000")
+    copy = {**bad, "ChuHoSo": {**bad["ChuHoSo"], "HoVaTen": "Lê Văn C"}}
+    batch = load_fixture(warehouse, [[*RECORDS, bad, copy]])
+    assert batch.quarantined == 1 and batch.loaded == len(expected_history())
+    with warehouse.begin() as conn:
+        [(payload, payload_hash, reason)] = conn.exec_driver_sql(
+            "SELECT payload, payload_hash, failed_expectations FROM ops.quarantine").all()
+    expected = json.dumps(load.entity("dossier", b"k").pseudonymized([bad])[0], ensure_ascii=False, sort_keys=True)
+    assert payload == expected and payload_hash == hashlib.sha256(expected.encode()).hexdigest()
+    assert not any(clear in payload for clear in ("Trần Thị Bình", "Lê Văn C", "010203040506", "0987654321"))
+    assert json.loads(payload)["DonViXuLy"] == "XX.UNKNOWN"
+    assert "agency_code" in reason

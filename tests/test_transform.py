@@ -177,7 +177,7 @@ def test_every_spec_loads_columns_its_frame_has():
     for spec, build in zip(specs, BUILDERS.values(), strict=True):
         frame = build([])
         assert frame.empty
-        assert set(spec.columns) | {"_row", "_payload"} <= set(frame.columns)
+        assert set(spec.columns) | {"_row"} <= set(frame.columns)
     assert transform.DOSSIER_COLUMNS[:2] == ["dossier_code", "updated_at"]
 
 
@@ -188,6 +188,31 @@ def test_a_field_no_record_has_is_null():
     assert pd.isna(row["field_code"]) and pd.isna(row["field_name"])
     assert row["levels"] == "2,3"
     assert not row["has_fee"]
+
+
+def test_copies_of_a_record_are_one_once_pseudonymized_whatever_the_order_of_their_keys():
+    record = {**dossier(), "DanhSachLePhi": [{"Gia": 1000, "TenPhiLePhi": "Lệ phí"}]}
+    reordered = dict(reversed(list(record.items())))
+    other_name = {**record, "ChuHoSo": {**record["ChuHoSo"], "HoVaTen": "Lê Văn C"}}
+    other_id = {**record, "ChuHoSo": {**record["ChuHoSo"], "SoDinhDanh": "999999999999"}}
+    records = transform.pseudonymized(transform.DOSSIER, [record, reordered, other_name, other_id, record], KEY)
+    assert transform.first_copies(records) == [0, 3]
+    assert transform.first_copies([{"a": 1}, {"a": 1.0}, {"a": True}, {"a": "1"}, {"a": 1}]) == [0, 1, 2, 3]
+
+
+def test_a_payload_is_the_pseudonymized_record_as_sorted_json_with_its_text_as_it_is():
+    [clean] = transform.pseudonymized(transform.DOSSIER, [dossier()], KEY)
+    text = transform.payload(clean)
+    assert json.loads(text) == clean and text == json.dumps(clean, ensure_ascii=False, sort_keys=True)
+    assert not any(clear in text for clear in ("Nguyễn Văn An", "001088012345", "0912345678", "Cốc Lếu"))
+    assert applicant_key("001088012345", KEY) in text
+    assert "Thủ tục" in transform.payload({"TenTTHC": "Thủ tục"})
+
+
+def test_a_frame_of_a_personal_spec_takes_records_pseudonymized_already_as_they_are():
+    [clean] = transform.pseudonymized(transform.DOSSIER, [dossier()], KEY)
+    frame = transform.dossier_frame([clean])
+    assert frame.loc[0, "applicant_key"] == applicant_key("001088012345", KEY)
 
 
 def test_personal_data_needs_the_key():
