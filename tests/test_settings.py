@@ -82,6 +82,24 @@ def test_settings_read_the_environment_as_it_is_now(environ):
     assert validate.data_docs_dir() == "/tmp/docs-elsewhere"
 
 
+def test_settings_are_built_again_only_when_one_of_their_variables_changed(environ):
+    """The settings built last are kept while every variable is as it was (a backfill asks hundreds of times);
+    a change, a removal or another variable's change builds them again, and a bad value fails every time."""
+    s = config.settings()
+    assert config.settings() is s
+    environ.setenv("SOMETHING_ELSE", "x")
+    assert config.settings() is s
+    environ.setenv("EXTRACT_LOOKBACK_DAYS", "5")
+    changed = config.settings()
+    assert changed is not s and changed.extract_lookback_days == 5 and config.settings() is changed
+    environ.delenv("EXTRACT_LOOKBACK_DAYS")
+    assert config.settings().extract_lookback_days == 3
+    environ.setenv("VOLUME_MAX_RATIO", "abc")
+    for _ in range(2):
+        with pytest.raises(SettingsError, match="VOLUME_MAX_RATIO"):
+            config.settings()
+
+
 def test_empty_is_unset_except_where_empty_turns_something_off(environ):
     for name in VARIABLES:
         environ.setenv(name, "" if name != "VOLUME_MAX_RATIO" else "  ")
