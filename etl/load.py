@@ -218,9 +218,6 @@ class Entity:
     def pseudonymized(self, records: list[dict]) -> list[dict]:
         return transform.pseudonymized(self.spec, records, self.pii_key or b"")
 
-    def to_frame(self, records: list[dict]) -> pd.DataFrame:
-        return transform.frame(self.spec, self.pseudonymized(records))
-
     def fingerprints(self, records: list[dict]) -> list[str]:
         return transform.fingerprints(records, self.pii_key)
 
