@@ -160,11 +160,11 @@ def pseudonymized(spec: Spec, records: list[dict], key: bytes | None) -> list[di
     return [pseudonymize(r, key) for r in records]
 
 
-def frame(spec: Spec, records: list[dict], key: bytes | None = None) -> pd.DataFrame:
+def frame(spec: Spec, records: list[dict]) -> pd.DataFrame:
     """One row per record: the spec's columns (with their `_raw` text) and `_row` (the record's position).
-    Records of a personal spec are pseudonymized with `key`, or must be already."""
-    if key is not None or (spec.personal and not all(_pseudonymized(r) for r in records)):
-        records = pseudonymized(spec, records, key)
+    Records of a personal spec must be `pseudonymized` first."""
+    if spec.personal and not all(_pseudonymized(r) for r in records):
+        raise ValueError("personal data must be pseudonymized first (with the key PII_HASH_KEY sets)")
     raw = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     out = pd.DataFrame(index=range(len(raw)))
     for f in spec.fields:

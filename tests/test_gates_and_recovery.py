@@ -363,11 +363,11 @@ def parsed_records(monkeypatch) -> dict[str, int]:
     counts: dict[str, int] = {}
     frame = transform.frame
 
-    def counting(spec, records, key=None):
+    def counting(spec, records):
         name = next(n for n in ("DOSSIER", "PAYMENT", "SYNC_RECEIPT", "PAYGOV", "POSTAL_ORDER")
                     if getattr(transform, n) is spec)
         counts[name] = counts.get(name, 0) + len(records)
-        return frame(spec, records, key)
+        return frame(spec, records)
     monkeypatch.setattr(transform, "frame", counting)
     return counts
 

@@ -7,7 +7,6 @@ frame they must give. After an intended change of a frame, re-record it with
 """
 import json
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -21,11 +20,18 @@ from etl.warehouse import split_statements
 
 KEY = b"test-key"
 CASES = Path(__file__).parent / "fixtures" / "transform_cases.json"
+
+
+def dossier_frame(records: list[dict]) -> pd.DataFrame:
+    """Dossiers as the loader frames them: pseudonymized with KEY first."""
+    return transform.dossier_frame(transform.pseudonymized(transform.DOSSIER, records, KEY))
+
+
 BUILDERS = {  # entity (as in etl/load.py) -> the name other modules use
     "agency": transform.agency_frame,
     "procedure": transform.procedure_frame,
     "service_config": transform.service_config_frame,
-    "dossier": partial(transform.dossier_frame, key=KEY),
+    "dossier": dossier_frame,
     "payment": transform.payment_frame,
     "paygov_transaction": transform.paygov_frame,
     "sync_receipt": transform.sync_receipt_frame,
@@ -102,7 +108,7 @@ def dossier(**over):
 
 
 def test_dossier_frame_maps_fields_and_types():
-    frame = transform.dossier_frame([dossier(), dossier(MaHoSo="X2", KenhThucHien=None, DanhSachLePhi=[])], KEY)
+    frame = dossier_frame([dossier(), dossier(MaHoSo="X2", KenhThucHien=None, DanhSachLePhi=[])])
     first = frame.iloc[0]
     assert first["dossier_code"] == "H13.01-220103-0001"
     assert first["received_at"] == pd.Timestamp("2022-01-03 09:00:00")
@@ -115,7 +121,7 @@ def test_dossier_frame_maps_fields_and_types():
 
 
 def test_personal_data_never_leaves_the_transform():
-    frame = transform.dossier_frame([dossier()], KEY)
+    frame = dossier_frame([dossier()])
     text = frame.astype(str).to_csv()
     for secret in ("Nguyễn Văn An", "001088012345", "0912345678", "Cốc Lếu"):
         assert secret not in text
@@ -130,7 +136,7 @@ def test_pseudonymize_keeps_non_personal_fields():
 
 
 def test_impossible_dates_become_null_next_to_their_raw_text():
-    frame = transform.dossier_frame([dossier(NgayHenTra="20221345000000")], KEY)
+    frame = dossier_frame([dossier(NgayHenTra="20221345000000")])
     assert pd.isna(frame.iloc[0]["due_at"])
     assert frame.iloc[0]["due_at_raw"] == "20221345000000"
 
@@ -217,6 +223,8 @@ def test_a_frame_of_a_personal_spec_takes_records_pseudonymized_already_as_they_
 
 def test_personal_data_needs_the_key():
     with pytest.raises(ValueError, match="PII_HASH_KEY"):
+        transform.pseudonymized(transform.DOSSIER, [dossier()], None)
+    with pytest.raises(ValueError, match="pseudonymized first"):
         transform.frame(transform.DOSSIER, [dossier()])
 
 
