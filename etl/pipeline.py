@@ -154,14 +154,20 @@ class Reading:
             reader.close()
 
 
-def start_reading(res: Resources, day: date, lookback: bool = True) -> Reading:
+def start_reading(res: Resources, day: date, lookback: bool = True, behind: Reading | None = None) -> Reading:
     """Start reading every daily feed for `day`: each system by one thread that reads its feeds in turn, in
     the registry's order (dossiers first), so a feed's pages arrive while the feeds before it load. The
-    windows come from the watermarks: the loads of the days before must have committed."""
+    windows come from the watermarks: the loads of the days before must have committed. With `behind` (the
+    day before's reading, not yet loaded), each window starts where `behind`'s ends, as the watermark will
+    once those loads commit, and each system's first feed is read once `behind` has read that system."""
     daily = feeds.daily_feeds()
-    windows = [extraction_window(res, feed.system, feed.name, day, lookback) for feed in daily]
+    if behind is None:
+        windows = [extraction_window(res, feed.system, feed.name, day, lookback) for feed in daily]
+    else:
+        windows = [Window(before.end, Window.for_day(day).end) for before in behind.windows]
     reading = Reading(windows, [])
-    last: dict[str, Prefetch] = {}
+    last: dict[str, Prefetch] = {} if behind is None else {
+        feed.system: reader for feed, reader in zip(daily, behind.readers, strict=True)}
     try:
         for feed, window in zip(daily, windows, strict=True):
             last[feed.system] = Prefetch(feed.fetch(res.client(feed.system), window), after=last.get(feed.system),
@@ -413,14 +419,15 @@ def finished_days(res: Resources, first: date, last: date) -> set[date]:
             {"a": first, "b": last})}
 
 
-def read_ahead(res: Resources, day: date | None, lookback: bool = True) -> Reading | None:
-    """start_reading(day) while the day before is finished; None if there is no such day or it fails. The
-    day before is then still gated and published, and `day`'s own load_day reads again (and, if that fails
-    too, records the failure): a source down for the next day must not leave this one loaded and unpublished."""
+def read_ahead(res: Resources, day: date | None, lookback: bool = True,
+               behind: Reading | None = None) -> Reading | None:
+    """start_reading(day) before the day's turn; None if there is no such day or it fails. The day before is
+    then still loaded, gated and published, and `day`'s own load_day reads again (and, if that fails too,
+    records the failure): a source down for the next day must not leave this one loaded and unpublished."""
     if day is None:
         return None
     try:
-        return start_reading(res, day, lookback)
+        return start_reading(res, day, lookback, behind)
     except Exception as exc:  # noqa: BLE001 - the day's own load reads again and raises what it meets
         log.warning("could not start reading %s ahead (%s: %s); it is read when its turn comes",
                     day, type(exc).__name__, exc)
@@ -438,8 +445,8 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
     """Every day from start to end in order; a day whose gate fails is reported and the next one runs.
     With `resume`, days already published (ops.day_run) are skipped. The days whose gates pass are published
     together at the end of each month and of the range (publish_days: each date computed once, not again on
-    each of the next nights), and before an error stops the run. The next day's sources are read from the
-    moment a day's loads commit, while its gates run (the sources' past days do not change meanwhile)."""
+    each of the next nights), and before an error stops the run. The next day's sources are read as soon as
+    a day's are, while it loads and is gated (the sources' past days do not change meanwhile)."""
     migrate(res)
     refresh_reference(res, end)
     todo = days(start, end)
@@ -464,10 +471,14 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
                 outcome = DayOutcome(day, "skipped")
             else:
                 began = clock.monotonic()
-                batches = load_day(res, day, ahead)
-                after = following.get(day)
-                # the next day skips its look-back when it follows this one: the run has just read those windows
-                ahead = read_ahead(res, after, lookback=after != day + timedelta(days=1))
+                reading, after = ahead or read_ahead(res, day), following.get(day)
+                # The next day is read as soon as this one's sources are, while this one loads; it skips its
+                # look-back when it follows this one (the run reads those windows just before).
+                follows = after == day + timedelta(days=1)
+                ahead = read_ahead(res, after, lookback=False, behind=reading) if follows and reading else None
+                batches = load_day(res, day, reading)
+                if ahead is None:  # after a gap, or if that failed: the windows come from the watermarks
+                    ahead = read_ahead(res, after, lookback=not follows)
                 outcome = finish_day(res, day, batches, began, publish_with=publication_day(day, end))
                 if outcome.status == "gates_passed":
                     waiting.append(outcome)
@@ -477,6 +488,8 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
             if day == publication_day(day, end):
                 publish_waiting()
     except Exception:
+        if ahead is not None:
+            ahead.close()  # not read on while the days that passed their gates publish
         unpublished = [str(o.day) for o in waiting]
         try:
             publish_waiting()  # what loaded and passed its gates before the error

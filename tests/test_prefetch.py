@@ -66,8 +66,8 @@ def test_a_reader_after_another_starts_when_that_one_has_read_its_last_page():
 
 def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_url, tmp_path, source_env,
                                                                          monkeypatch):
-    """pipeline.backfill starts reading a day's sources once the day before has loaded (while the day before
-    is gated, and published when it ends a month), and loads that reading; only its first day re-reads the
+    """pipeline.backfill starts reading a day's sources before the day before loads (each system's feeds once
+    that day's are read), and loads that reading; only its first day re-reads the
     look-back (the run has just read the windows of the others). It publishes the days whose gates passed
     together, at the end of each month and of the range. The snapshots and the core tables equal those of the
     same days run one by one (each night re-reading its look-back and publishing), and no reader outlives
@@ -80,26 +80,32 @@ def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_
 
     monkeypatch.setenv("DATA_DOCS_DIR", "")
     events: list[tuple] = []
-    real_reading, real_publish = pipeline.start_reading, pipeline.publish_days
+    real_reading, real_publish, real_load = pipeline.start_reading, pipeline.publish_days, pipeline.load_day
 
-    def start_reading(res, day, lookback=True):
+    def start_reading(res, day, lookback=True, behind=None):
         events.append(("read", day, lookback))
-        return real_reading(res, day, lookback)
+        return real_reading(res, day, lookback, behind)
 
     def publish_days(res, run_days):
         events.append(("publish", *run_days))
         return real_publish(res, run_days)
 
+    def load_day(res, day, reading=None):
+        events.append(("load", day, reading is not None))
+        return real_load(res, day, reading)
+
     monkeypatch.setattr(pipeline, "start_reading", start_reading)
     monkeypatch.setattr(pipeline, "publish_days", publish_days)
+    monkeypatch.setattr(pipeline, "load_day", load_day)
     jan30, jan31, feb1, feb2 = (date(2022, 1, 30) + timedelta(days=i) for i in range(4))
     with pipeline.Resources.from_env(duckdb_url) as res:
         outcomes = pipeline.backfill(res, jan30, feb2)
     assert [o.status for o in outcomes] == ["published"] * 4 and all(o.dossiers for o in outcomes)
     assert [o.published for o in outcomes] == ["2022-01-30 .. 2022-01-31"] * 2 + ["2022-01-30 .. 2022-02-02"] * 2
     assert [o.publishes_with for o in outcomes] == [jan31, jan31, feb2, feb2]
-    assert events == [("read", jan30, True), ("read", jan31, False), ("read", feb1, False), ("publish", jan30, jan31),
-                      ("read", feb2, False), ("publish", feb1, feb2)]
+    assert events == [("read", jan30, True), ("read", jan31, False), ("load", jan30, True),
+                      ("read", feb1, False), ("load", jan31, True), ("publish", jan30, jan31),
+                      ("read", feb2, False), ("load", feb1, True), ("load", feb2, True), ("publish", feb1, feb2)]
     deadline = time.monotonic() + 5
     while any(t.name.startswith("read ") for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -150,11 +156,11 @@ def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, so
     left = {"failures": failures}
     real = pipeline.start_reading
 
-    def start_reading(res, day, lookback=True):
+    def start_reading(res, day, lookback=True, behind=None):
         if day == second and left["failures"]:
             left["failures"] -= 1
             raise ConnectionError(f"ONESTOP_URL unreachable for {day}")
-        return real(res, day, lookback)
+        return real(res, day, lookback, behind)
 
     monkeypatch.setattr(pipeline, "start_reading", start_reading)
     with pipeline.Resources.from_env(duckdb_url) as res:
@@ -191,10 +197,10 @@ def test_when_publishing_before_an_error_fails_too_the_first_error_is_raised(duc
     first, second = date(2022, 1, 3), date(2022, 1, 4)
     real = pipeline.start_reading
 
-    def start_reading(res, day, lookback=True):
+    def start_reading(res, day, lookback=True, behind=None):
         if day == second:
             raise ConnectionError(f"ONESTOP_URL unreachable for {day}")
-        return real(res, day, lookback)
+        return real(res, day, lookback, behind)
 
     def publish_days(res, run_days):
         raise sa.exc.OperationalError("INSERT", {}, Exception("the warehouse went away"))
