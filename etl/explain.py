@@ -178,9 +178,9 @@ def _query(conn: Connection, relpath: str, params: dict | None = None, kind: str
 
 def _statement(relpath: str, kind: str | None = None) -> str:
     """The one statement of a file; with `kind`, the file reads that kind's listing, named {listed} in
-    it (a table name cannot be a bind parameter)."""
+    it (a table name cannot be a bind parameter); any other brace in the file is SQL's."""
     text = sql_file(relpath)
-    (stmt,) = split_statements(text.format(listed=LISTED.format(kind=kind)) if kind else text)
+    (stmt,) = split_statements(text.replace("{listed}", LISTED.format(kind=kind)) if kind else text)
     return stmt
 
 

@@ -324,3 +324,12 @@ def test_the_database_writes_every_indicators_csv_as_python_would(fixture_wareho
     assert lines > 100
     texts = "".join(w.getvalue() for w in written.values())
     assert all(t in texts for t in ("2 – trực tuyến", ",có,", ",không,", "toàn trình", "đã thanh toán")), texts[:500]
+
+
+def test_a_listing_file_may_hold_other_braces(monkeypatch):
+    """Only {listed} names the kind's listing in a file: a brace SQL itself uses (a JSON literal, a regular
+    expression's count) stays as written."""
+    monkeypatch.setattr(explain, "sql_file", lambda relpath: (
+        "-- a listing ({listed})\nSELECT '{\"a\": 1}' AS j, regexp_matches(code, '[0-9]{3}') FROM {listed};"))
+    assert explain._statement("explain/listed.sql", "dossier") == (
+        "SELECT '{\"a\": 1}' AS j, regexp_matches(code, '[0-9]{3}') FROM exp_listed_dossier")
