@@ -429,7 +429,7 @@ def read_ahead(res: Resources, day: date | None, lookback: bool = True,
     try:
         return start_reading(res, day, lookback, behind)
     except Exception as exc:  # noqa: BLE001 - the day's own load reads again and raises what it meets
-        log.warning("could not start reading %s ahead (%s: %s); it is read when its turn comes",
+        log.warning("could not start reading the sources of %s early (%s: %s); its load reads them again",
                     day, type(exc).__name__, exc)
         return None
 

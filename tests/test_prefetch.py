@@ -141,7 +141,8 @@ def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_
 
 
 @pytest.mark.parametrize("failures", [1, 99])
-def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, source_env, monkeypatch, failures):
+def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, source_env, monkeypatch, failures,
+                                                                   caplog):
     """If the next day's sources cannot be started while a day finishes, the day is still gated and
     published, and the next day tries again when its turn comes: once is enough for a passing fault (all days
     published); a lasting one fails that day alone, recorded in ops.day_run, with the day before published."""
@@ -174,6 +175,8 @@ def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, so
             days = dict(conn.execute(sa.text("SELECT run_day, status FROM ops.day_run")).all())
             published = {r[0] for r in conn.execute(sa.text(
                 "SELECT DISTINCT snapshot_date FROM mart.indicator_snapshot"))}
+    assert f"could not start reading the sources of {second} early (ConnectionError: ONESTOP_URL unreachable" \
+        in caplog.text and "its load reads them again" in caplog.text
     if failures == 1:
         assert days == dict.fromkeys((first, second, third), "published")
         assert published >= {first, second, third}
