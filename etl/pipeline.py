@@ -159,7 +159,8 @@ def start_reading(res: Resources, day: date, lookback: bool = True, behind: Read
     the registry's order (dossiers first), so a feed's pages arrive while the feeds before it load. The
     windows come from the watermarks: the loads of the days before must have committed. With `behind` (the
     day before's reading, not yet loaded), each window starts where `behind`'s ends, as the watermark will
-    once those loads commit, and each system's first feed is read once `behind` has read that system."""
+    once those loads commit (`lookback` does not apply), and each system's first feed is read once `behind`
+    has read that system."""
     daily = feeds.daily_feeds()
     if behind is None:
         windows = [extraction_window(res, feed.system, feed.name, day, lookback) for feed in daily]
@@ -471,7 +472,8 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
                 outcome = DayOutcome(day, "skipped")
             else:
                 began = clock.monotonic()
-                reading, after = ahead or read_ahead(res, day), following.get(day)
+                reading = ahead or read_ahead(res, day)
+                after = following.get(day)
                 # The next day is read as soon as this one's sources are, while this one loads; it skips its
                 # look-back when it follows this one (the run reads those windows just before).
                 follows = after == day + timedelta(days=1)

@@ -143,9 +143,10 @@ def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_
 @pytest.mark.parametrize("failures", [1, 99])
 def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, source_env, monkeypatch, failures,
                                                                    caplog):
-    """If the next day's sources cannot be started while a day finishes, the day is still gated and
-    published, and the next day tries again when its turn comes: once is enough for a passing fault (all days
-    published); a lasting one fails that day alone, recorded in ops.day_run, with the day before published."""
+    """If the next day's sources cannot be started early (before the day loads, then again once it has), the
+    day is still loaded, gated and published, with a warning naming the next day and the source's error; the
+    next day tries again when its turn comes: once is enough for a passing fault (all days published); a
+    lasting one fails that day alone, recorded in ops.day_run, with the day before published."""
     from datetime import date
 
     import sqlalchemy as sa
