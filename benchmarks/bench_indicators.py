@@ -3,6 +3,7 @@ with the number of snapshot dates (not with their square).
 
     .venv/bin/python benchmarks/bench_indicators.py [--dossiers-per-year 1000000] [--url URL]
                                                     [--ranges 30,90,365] [--daily 7] [--keep]
+                                                    [--nightly 3 --nights 2022-12-03,2022-12-31]
 
 Data. The simulator's Lào Cai 2022 profile gives the reference data (176 agencies, 460
 procedures, the service configuration with its mid-year changes, the national-portal
@@ -17,8 +18,8 @@ DataFrame scan on DuckDB), bypassing validation. Only the indicator step is time
 What is timed: `etl.indicators.publish_range` for the first N dates of the year, for each N of
 --ranges (one run each, written to mart.indicator_snapshot), and --daily single-date runs
 (`publish_snapshot`) at the end of the year, to compare; with --nightly N, N interleaved rounds of the
-nightly restatement of 28-31 December in full against incremental (from the published 27 December:
-what `python -m etl run` and the DAG do).
+nightly restatement of each of --nights (default 31 December: 28-31 December) in full against
+incremental (from the published date before: what `python -m etl run` and the DAG do).
 """
 from __future__ import annotations
 
@@ -275,10 +276,10 @@ def timed(label: str, fn):
     return took, out
 
 
-def nightly_full_vs_incremental(wh: Warehouse, province: str, rounds: int) -> None:
-    """What the nightly run does at the year's end: restate its look-back dates 28-31 December, in full
-    and incrementally from the published 27 December, interleaved, each rolled back."""
-    start, end = date(YEAR, 12, 28), date(YEAR, 12, 31)
+def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, rounds: int) -> None:
+    """What the nightly run does on `night`: restate its look-back dates and the night's date, in full and
+    incrementally from the published date before them, interleaved, each rolled back."""
+    start, end = night - timedelta(days=3), night
     times: dict[str, list[float]] = {"full": [], "incremental": []}
     for _ in range(rounds):
         for kind in times:
@@ -301,8 +302,11 @@ def main() -> None:
     parser.add_argument("--daily", type=int, default=3, help="single-date runs to time (nightly-style)")
     parser.add_argument("--keep", action="store_true", help="reuse the data already in the warehouse")
     parser.add_argument("--nightly", type=int, default=0,
-                        help="rounds of the nightly restatement of 28-31 December, full against incremental "
-                             "(needs 27 December published: --ranges 361)")
+                        help="rounds of the nightly restatement of each --nights, full against incremental "
+                             "(needs the dates before them published: --ranges 361)")
+    parser.add_argument("--nights", default=f"{YEAR}-12-31",
+                        help="the nights restated by --nightly (comma-separated dates; each restates its date "
+                             "and the 3 before), e.g. 2022-12-03 for one whose look-back starts a month")
     args = parser.parse_args()
     province = "lao_cai"
 
@@ -334,7 +338,7 @@ def main() -> None:
     print(f"\nwarehouse {wh.dialect}: {versions:,} dossier versions, {agencies} agencies")
     print(f"{'snapshot dates':>15} {'seconds':>9} {'s / date':>9} {'rows written':>13}")
     results = []
-    for n_dates in [int(x) for x in args.ranges.split(",")]:
+    for n_dates in [int(x) for x in args.ranges.split(",") if x.strip()]:
         start = date(YEAR, 1, 1)
         end = start + timedelta(days=n_dates - 1)
         took, rows = timed("range", lambda: indicators.publish_range(wh, start, end, province))  # noqa: B023
@@ -351,7 +355,8 @@ def main() -> None:
         print(f"single-date run (nightly, at year end): {mean:.1f} s each "
               f"-> a year day by day ≈ {365 * mean / 60:.0f} min")
     if args.nightly:
-        nightly_full_vs_incremental(wh, province, args.nightly)
+        for night in args.nights.split(","):
+            nightly_full_vs_incremental(wh, province, date.fromisoformat(night), args.nightly)
     if len(results) >= 2:
         (n0, t0), (n1, t1) = results[0], results[-1]
         print(f"cost ratio {n1} vs {n0} dates: {t1 / t0:.1f}x for {n1 / n0:.1f}x the dates "

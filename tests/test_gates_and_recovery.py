@@ -426,32 +426,37 @@ def _unchanged_counts(caplog) -> dict[str, tuple[int, int]]:
     return {m[1]: (int(m[2]), int(m[3])) for m in found if m and m[2] != "0"}
 
 
-def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog):
+@pytest.mark.parametrize("first", [DAY - timedelta(days=4), date(2022, 3, 28)], ids=["03-11", "03-28"])
+def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog, first):
     """Each night restates its look-back dates from the published date before them, adding only what
-    changed (etl/indicators.py); with a version arriving late and a payment, what the nights leave equals
-    a full publication of the same dates."""
+    changed (etl/indicators.py), also when they start a month and a quarter (from 03-28: 1 April); with a
+    version arriving late and a payment, what the nights leave equals a full publication of the same dates."""
     load_fixture(res.warehouse, [])
-    nights = [DAY - timedelta(days=4) + timedelta(days=i) for i in range(7)]  # 03-11 .. 03-17
-    d0 = version("n-1", DEPT, "20220311090000", channel=2, status=2, received="20220311090000",
-                 due="20220314170000")
+    nights = [first + timedelta(days=i) for i in range(7)]
+
+    def at(night: int, hhmmss: str) -> str:
+        return f"{nights[night]:%Y%m%d}{hhmmss}"
+
+    d0 = version("n-1", DEPT, at(0, "090000"), channel=2, status=2, received=at(0, "090000"), due=at(3, "170000"))
     records = {
         nights[0]: {"dossier": [d0]},
-        nights[1]: {"dossier": [version("n-2", COMM, "20220312100000", status=2, received="20220312100000",
-                                        due="20220325170000")]},
-        # a version of n-1 dated two days back arrives late, with its payment; n-1 is overdue from 03-14
-        nights[3]: {"dossier": [version("n-1", DEPT, "20220312150000", channel=2, status=4,
-                                        received="20220311090000", due="20220314170000")],
-                    "payment": [payment("pn-1", "n-1", "20220312160000")]},
-        nights[5]: {"dossier": [version("n-1", DEPT, "20220316100000", channel=2, status=9,
-                                        received="20220311090000", due="20220314170000",
-                                        finished="20220316100000")]},
+        nights[1]: {"dossier": [version("n-2", COMM, at(1, "100000"), status=2, received=at(1, "100000"),
+                                        due=at(6, "170000"))]},
+        # a version of n-1 dated two days back arrives late, with its payment; n-1 is overdue from night 3
+        nights[3]: {"dossier": [version("n-1", DEPT, at(1, "150000"), channel=2, status=4,
+                                        received=at(0, "090000"), due=at(3, "170000"))],
+                    "payment": [payment("pn-1", "n-1", at(1, "160000"))]},
+        nights[5]: {"dossier": [version("n-1", DEPT, at(5, "100000"), channel=2, status=9,
+                                        received=at(0, "090000"), due=at(3, "170000"), finished=at(5, "100000"))]},
     }
     caplog.set_level("INFO", logger="etl.indicators")
     for night in nights:
         _daily(res, night, records.get(night, {}))
     incremental = [r.getMessage() for r in caplog.records if "incremental from" in r.getMessage()]
-    # the first four nights restate from 03-11, the first date published: in full
+    # the first four nights restate from the first date published: in full
     assert len(incremental) == 3, incremental
+    if first.month != nights[-1].month:  # 1 April: the run reads March's events, and January's
+        assert any("events from 2022-01-01" in m for m in incremental), incremental
     stored = rows(res, "SELECT * FROM mart.indicator_snapshot ORDER BY snapshot_date, period, agency_code, "
                        "indicator_code")
     assert {r.snapshot_date for r in stored} == set(nights)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from etl import indicators
@@ -41,8 +42,20 @@ def test_day_by_day_incremental_runs_equal_the_reference_across_a_month_and_the_
     load_fixture(warehouse)
     start, end = date(2022, 4, 20), date(2022, 5, 17)
     incremental = _walk_incrementally(warehouse, start, end)
-    # 1 May starts a month (and the merger of OLD into NEW): computed in full; every other date incremental
+    # 1 May is the merger of OLD into NEW: computed in full; every other date incremental
     assert incremental == [d for d in _days(start + timedelta(days=1), end) if d != date(2022, 5, 1)]
+
+
+def test_day_by_day_incremental_runs_equal_the_reference_across_a_month_and_a_quarter(warehouse, caplog):
+    """A date that starts a month or a quarter runs incrementally too: it reads every dossier with an
+    event in the month (February's stopped a6) or the quarter (March's a7, January's c4) that ends."""
+    caplog.set_level("INFO", logger="etl.indicators")
+    load_fixture(warehouse)
+    for start, end in ((date(2022, 2, 26), date(2022, 3, 2)), (date(2022, 3, 29), date(2022, 4, 2))):
+        assert _walk_incrementally(warehouse, start, end) == _days(start + timedelta(days=1), end)
+    assert "2022-03-01 .. 2022-03-01: 360 rows (18 indicators, incremental from 2022-02-28, events from 2022-02-01)" \
+        in caplog.text
+    assert "incremental from 2022-03-31, events from 2022-01-01)" in caplog.text
 
 
 def test_incremental_runs_follow_open_dossiers_past_their_due_dates_and_supplement_requests(warehouse):
@@ -50,20 +63,29 @@ def test_incremental_runs_follow_open_dossiers_past_their_due_dates_and_suppleme
     assert len(_walk_incrementally(warehouse, date(2022, 5, 2), date(2022, 5, 16))) == 14
 
 
-def test_a_restated_range_from_a_published_date_equals_a_full_run(warehouse):
+@pytest.mark.parametrize("published, restated", [
+    ((date(2022, 5, 1), date(2022, 5, 17)),
+     [(date(2022, 5, 12), date(2022, 5, 16)), (date(2022, 5, 17), date(2022, 5, 17))]),
+    # look-backs that start a month, and a quarter
+    ((date(2022, 2, 20), date(2022, 4, 5)),
+     [(date(2022, 2, 27), date(2022, 3, 2)), (date(2022, 3, 30), date(2022, 4, 2))]),
+], ids=["within-a-month", "across-a-quarter-and-a-month"])
+def test_a_restated_range_from_a_published_date_equals_a_full_run(warehouse, published, restated):
     """The nightly shape: the look-back dates and the night's date from the date before them. A republished
     range replaces what the range held (sql/indicators/write.sql writes the difference): stale figures are
     replaced, rows no longer computed go."""
     load_fixture(warehouse)
-    indicators.publish_range(warehouse, date(2022, 5, 1), date(2022, 5, 17), PROVINCE)
+    indicators.publish_range(warehouse, *published, PROVINCE)
     with warehouse.begin() as conn:
-        full = {d: warehouse_snapshot(conn, d) for d in _days(date(2022, 5, 12), date(2022, 5, 17))}
-        conn.execute(sa.text(  # what a stale restatement would leave; the incremental run must replace it
-            "UPDATE mart.indicator_snapshot SET numerator = numerator + 7 WHERE snapshot_date >= DATE '2022-05-12'"))
-        conn.execute(sa.text(  # a row of an agency the range does not hold
-            "INSERT INTO mart.indicator_snapshot (snapshot_date, period, agency_code, indicator_code, numerator, "
-            "denominator) VALUES (DATE '2022-05-13', 'day', 'GONE', 'online_dossier_rate', 1, 2)"))
-    for lo, hi in ((date(2022, 5, 12), date(2022, 5, 16)), (date(2022, 5, 17), date(2022, 5, 17))):
+        full = {d: warehouse_snapshot(conn, d) for lo, hi in restated for d in _days(lo, hi)}
+        for lo, hi in restated:
+            conn.execute(sa.text(  # what a stale restatement would leave; the incremental run must replace it
+                "UPDATE mart.indicator_snapshot SET numerator = numerator + 7 "
+                "WHERE snapshot_date >= :lo AND snapshot_date <= :hi"), {"lo": lo, "hi": hi})
+            conn.execute(sa.text(  # a row of an agency the range does not hold
+                "INSERT INTO mart.indicator_snapshot (snapshot_date, period, agency_code, indicator_code, "
+                "numerator, denominator) VALUES (:lo, 'day', 'GONE', 'online_dossier_rate', 1, 2)"), {"lo": lo})
+    for lo, hi in restated:
         with warehouse.begin() as conn:
             assert indicators.base_date(warehouse, conn, lo, hi) == lo - timedelta(days=1)
             indicators.publish_range(warehouse, lo, hi, PROVINCE, conn, incremental=True)
@@ -79,9 +101,11 @@ def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(wareh
     with warehouse.begin() as conn:
         base = indicators.base_date
         assert base(warehouse, conn, date(2022, 5, 10), date(2022, 5, 16)) == date(2022, 5, 9)
-        assert base(warehouse, conn, date(2022, 4, 28), date(2022, 5, 3)) is None   # crosses 1 May (mtd restarts)
-        assert base(warehouse, conn, date(2022, 5, 1), date(2022, 5, 1)) is None
-        assert "2022-05-01 .. 2022-05-01 in full, not from 2022-04-30: the range starts a month" in caplog.text
+        assert base(warehouse, conn, date(2022, 4, 28), date(2022, 5, 3)) is None   # crosses the merger on 1 May
+        assert ("2022-04-28 .. 2022-05-03 in full, not from 2022-04-27: agencies or the service configuration "
+                "change within the range") in caplog.text
+        assert base(warehouse, conn, date(2023, 1, 1), date(2023, 1, 2)) is None    # ytd restarts
+        assert "2023-01-01 .. 2023-01-02 in full, not from 2022-12-31: the range starts a year" in caplog.text
         assert base(warehouse, conn, date(2022, 5, 18), date(2022, 5, 19)) == date(2022, 5, 17)
         assert base(warehouse, conn, date(2022, 5, 19), date(2022, 5, 19)) is None   # 05-18 never published
         # a configuration row that starts within the range changes which services count

@@ -3,18 +3,20 @@
 -- each later date's figure is then that date's published one plus the change, over these
 -- dossiers, from :range_start to the date (etl/indicators.py, incremental.sql). So they must be
 -- every dossier whose part in some figure can differ between :range_start and a later date of
--- the range (the range crosses no first of a month, so an event of an earlier date stays in
--- the same month, quarter and year):
+-- the range. An event before :events_from_ts (:range_start, or the first of its month or quarter
+-- where the range starts a month or a quarter: etl/indicators.py, events_from) stays in the same
+-- periods, and the range lies in one year:
 DROP VIEW IF EXISTS ind_history;
 DROP TABLE IF EXISTS ind_changed;
 CREATE TEMPORARY TABLE ind_changed AS
 -- a version written on a date of the range (it starts a run of dates and ends its predecessor's)
--- or after it (core.dossier holds the latest), or in force over the range with an event on one of
--- its dates (it enters a period, or leaves :range_start's "day"), or a due date passing within it
+-- or after it (core.dossier holds the latest), or in force over the range with an event from
+-- :events_from_ts (it enters a period, or leaves :range_start's day, month or quarter), or a due
+-- date passing within it
 SELECT dossier_code FROM core.dossier
 WHERE updated_at >= CAST(:start_ts AS timestamp)
-   OR received_at >= CAST(:start_ts AS timestamp) OR finished_at >= CAST(:start_ts AS timestamp)
-   OR returned_at >= CAST(:start_ts AS timestamp) OR rejected_at >= CAST(:start_ts AS timestamp)
+   OR received_at >= CAST(:events_from_ts AS timestamp) OR finished_at >= CAST(:events_from_ts AS timestamp)
+   OR returned_at >= CAST(:events_from_ts AS timestamp) OR rejected_at >= CAST(:events_from_ts AS timestamp)
    OR (due_at >= CAST(:start_next_ts AS timestamp) AND due_at < CAST(:end_next_ts AS timestamp))
 UNION
 -- evidence from the other systems dated after :range_start: a national-portal sync, an online
