@@ -281,16 +281,24 @@ def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, round
     incrementally from the published date before them, interleaved, each rolled back."""
     start, end = night - timedelta(days=3), night
     times: dict[str, list[float]] = {"full": [], "incremental": []}
+    results = set()
     for _ in range(rounds):
         for kind in times:
             with wh.rolled_back() as conn:
                 took, _ = timed(kind, lambda: indicators.publish_range(
                     wh, start, end, province, conn, incremental=kind == "incremental"))  # noqa: B023
+                results.add(tuple(conn.execute(sa.text(
+                    "SELECT count(*), sum(numerator), sum(denominator), sum(numerator * denominator) "
+                    "FROM mart.indicator_snapshot WHERE snapshot_date BETWEEN :a AND :b"),
+                    {"a": start, "b": end}).one()))
             times[kind].append(took)
+    if len(results) != 1:
+        raise SystemExit(f"full and incremental runs of {start} .. {end} differ: {results}")
     for kind, values in times.items():
         values.sort()
         print(f"nightly restatement {start:%m-%d}..{end:%m-%d}, {kind}: min {values[0]:.1f} s, "
               f"median {values[len(values) // 2]:.1f} s over {rounds} rounds", flush=True)
+    print(f"  the same rows either way: {results.pop()[0]:,} (count, sums of numerators and denominators)")
 
 
 def main() -> None:
