@@ -259,6 +259,29 @@ def synthetic_year(profile, per_year: int, seed: int = 2022) -> dict[str, pd.Dat
             "core.sync_receipt": sync, "core.postal_order": postal}
 
 
+def as_of(frames: dict[str, pd.DataFrame], until: date) -> dict[str, pd.DataFrame]:
+    """What a warehouse loaded night by night holds after the night of `until`: nothing written later
+    (the versions, receipts, transactions and orders of later dates; a later refund not yet made)."""
+    cut = np.datetime64(until + timedelta(days=1))
+    history = frames["core.dossier_history"]
+    history = history[history["updated_at"].values < cut].copy()
+    history.loc[history["valid_to"].values >= cut, "valid_to"] = pd.NaT
+    payment = frames["core.payment"]
+    payment = payment[payment["transaction_at"].values < cut].copy()
+    later = payment["updated_at"].values >= cut
+    payment.loc[later, "status"] = "paid"
+    payment.loc[later, "updated_at"] = payment.loc[later, "transaction_at"]
+    paygov, sync = frames["core.paygov_transaction"], frames["core.sync_receipt"]
+    postal = frames["core.postal_order"]
+    postal = postal[postal["created_at"].values < cut].copy()
+    later = postal["updated_at"].values >= cut
+    postal.loc[later, "delivered_at"] = pd.NaT
+    postal.loc[later, "updated_at"] = postal.loc[later, "created_at"]
+    return {"core.dossier_history": history, "core.payment": payment,
+            "core.paygov_transaction": paygov[paygov["transaction_at"].values < cut],
+            "core.sync_receipt": sync[sync["synced_at"].values < cut], "core.postal_order": postal}
+
+
 def bulk_load(wh: Warehouse, frames: dict[str, pd.DataFrame]) -> None:
     with wh.begin() as conn:
         for table, frame in frames.items():
@@ -312,6 +335,9 @@ def main() -> None:
     parser.add_argument("--nightly", type=int, default=0,
                         help="rounds of the nightly restatement of each --nights, full against incremental "
                              "(needs the dates before them published: --ranges 361)")
+    parser.add_argument("--until", type=date.fromisoformat,
+                        help="load only what the nights up to this date would have loaded (the year's data as of "
+                             "its end), e.g. the night of --nights whose look-back starts a month")
     parser.add_argument("--nights", default=f"{YEAR}-12-31",
                         help="the nights restated by --nightly (comma-separated dates; each restates its date "
                              "and the 3 before), e.g. 2022-12-03 for one whose look-back starts a month")
@@ -334,6 +360,8 @@ def main() -> None:
         took, profile = timed("reference", lambda: load_reference(wh, province))
         print(f"reference data (simulator profile lao_cai_2022) loaded in {took:.0f} s", flush=True)
         took, frames = timed("generate", lambda: synthetic_year(profile, args.dossiers_per_year))
+        if args.until:
+            frames = as_of(frames, args.until)
         sizes = ", ".join(f"{t.split('.')[1]} {len(f):,}" for t, f in frames.items())
         print(f"generated {args.dossiers_per_year:,} dossiers in {took:.0f} s: {sizes}", flush=True)
         took, _ = timed("load", lambda: bulk_load(wh, frames))
