@@ -16,6 +16,8 @@ as a full run (tests/test_indicators_incremental.py).
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import re
 import time as clock
@@ -48,6 +50,16 @@ PREPARED_TABLES = _FILLED + _temp_tables(VERSIONS)[0]
 # What versions.sql fills from the dossiers a run reads: a measure reading any of these counts only
 # those dossiers, so an incremental run adds its change to the published figures.
 DOSSIER_TABLES = frozenset(_temp_tables(VERSIONS)[0])
+
+
+@functools.cache
+def rules() -> str:
+    """A fingerprint of the indicator rules, every file of sql/indicators/: a date published under other
+    rules is no starting point for an incremental run (sql/ops/publication_current.sql)."""
+    digest = hashlib.sha256()
+    for path in sorted((SQL_DIR / "indicators").rglob("*.sql")):
+        digest.update(path.relative_to(SQL_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def measure_codes() -> list[str]:

@@ -293,9 +293,10 @@ def publish_range(res: Resources, ranges: list[tuple[date, date]], run_day: date
     with res.warehouse.begin() as conn:
         res.warehouse.lock(conn, "publish")
         for start, end in (chunk for r in ranges for chunk in indicators.year_chunks(*r)):
-            params = {"start": start, "end": end, "run_day": run_day, "t": local_now()}
+            params = {"start": start, "end": end, "run_day": run_day, "t": local_now(), "rules": indicators.rules()}
             [(current,)] = res.warehouse.query(conn, "ops/publication_current.sql", {
-                "base": start - timedelta(days=1), "next_ts": datetime.combine(start, time())})
+                "base": start - timedelta(days=1), "next_ts": datetime.combine(start, time()),
+                "rules": indicators.rules()})
             rows += indicators.publish_range(res.warehouse, start, end, res.province, conn, incremental=bool(current))
             res.warehouse.run_script(conn, "ops/publication_after.sql", params)
     return rows

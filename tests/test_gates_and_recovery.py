@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from etl import load, pipeline
+from etl import indicators, load, pipeline
 from etl.timeutil import Window
 from tests.fixtures.small_province import COMM, DEPT, DOSSIERS, load_fixture, version
 
@@ -464,3 +464,29 @@ def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog
     pipeline.publish_range(res, [(nights[0], nights[-1])], nights[-1])   # full: no published date before
     assert rows(res, "SELECT * FROM mart.indicator_snapshot ORDER BY snapshot_date, period, agency_code, "
                      "indicator_code") == stored
+
+
+def test_the_first_night_after_a_change_of_the_indicator_rules_runs_in_full(res, caplog, monkeypatch):
+    """Figures published under other rules (a measure's SQL changed since: ops.publication.rules) are no
+    starting point: the first night after the change restates its dates in full, the next night starts
+    from those, and what they leave equals a full publication."""
+    load_fixture(res.warehouse, [])
+    nights = [DAY - timedelta(days=4) + timedelta(days=i) for i in range(7)]
+    for night in nights[:5]:
+        _daily(res, night, {"dossier": [version("r-1", DEPT, "20220311090000", channel=2, status=2,
+                                                received="20220311090000", due="20220314170000")]})
+    with res.warehouse.begin() as conn:  # what the old rules counted
+        conn.execute(sa.text("UPDATE mart.indicator_snapshot SET numerator = numerator + 7"))
+    monkeypatch.setattr(indicators, "rules", lambda: "the rules of today")
+    caplog.set_level("INFO", logger="etl.indicators")
+    caplog.clear()
+    _daily(res, nights[5], {})
+    _daily(res, nights[6], {})
+    published = [r.getMessage() for r in caplog.records if r.getMessage().startswith("snapshots ")]
+    assert len(published) == 2 and "incremental" not in published[0], published
+    assert f"incremental from {nights[2]}" in published[1], published
+    sql = ("SELECT * FROM mart.indicator_snapshot WHERE snapshot_date >= :d "
+           "ORDER BY snapshot_date, period, agency_code, indicator_code")
+    nightly = rows(res, sql, d=nights[2])
+    pipeline.publish_range(res, [(nights[2], nights[-1])], nights[-1])  # full: 03-12 has the old rules
+    assert rows(res, sql, d=nights[2]) == nightly

@@ -1,7 +1,7 @@
 -- After (re)publishing :start..:end (etl/indicators.py, sql/indicators/write.sql): per date, its
 -- rows and how many differ from the previous publication (added, removed, or other figures or
--- target: ind_revision's `revised`), recorded in ops.publication. A first publication (the date
--- held no rows before) changes nothing.
+-- target: ind_revision's `revised`), recorded in ops.publication with the rules it was computed by
+-- (:rules). A first publication (the date held no rows before) changes nothing.
 DROP TABLE IF EXISTS _publication_change;
 CREATE TEMPORARY TABLE _publication_change AS
 SELECT COALESCE(n.snapshot_date, r.snapshot_date) AS snapshot_date,
@@ -18,13 +18,14 @@ FULL OUTER JOIN (SELECT snapshot_date, SUM(revised) AS revised,
   ON r.snapshot_date = n.snapshot_date;
 
 INSERT INTO ops.publication (snapshot_date, first_published_at, last_published_at, last_run_day, times_published,
-                             row_count, rows_changed_last, rows_changed_total, last_batch_id)
+                             row_count, rows_changed_last, rows_changed_total, last_batch_id, rules)
 SELECT snapshot_date, CAST(:t AS timestamp), CAST(:t AS timestamp), CAST(:run_day AS date), 1, row_count,
-       rows_changed, rows_changed, (SELECT COALESCE(MAX(batch_id), 0) FROM ops.batch)
+       rows_changed, rows_changed, (SELECT COALESCE(MAX(batch_id), 0) FROM ops.batch), CAST(:rules AS text)
 FROM _publication_change
 ON CONFLICT (snapshot_date) DO UPDATE SET
     last_published_at = excluded.last_published_at,
     last_batch_id = excluded.last_batch_id,
+    rules = excluded.rules,
     last_run_day = excluded.last_run_day,
     times_published = ops.publication.times_published + 1,
     row_count = excluded.row_count,
