@@ -11,7 +11,8 @@ of the day before the range, when that is possible (`base_date`): it reads only 
 part in a figure can change after that day (sql/indicators/scope_changed.sql) and adds their change
 to the published figures (incremental.sql), so its cost follows the days' changes, not the year to
 date. Where the range starts a month or a quarter, the dossiers with an event in the month or quarter
-that ends count differently after it: the run reads those too (`events_from`). It gives the same rows
+that ends count differently after it: the run reads those too (`events_from`), unless they are the
+year's (a range that starts February or April runs in full). It gives the same rows
 as a full run (tests/test_indicators_incremental.py).
 """
 from __future__ import annotations
@@ -115,13 +116,16 @@ def year_chunks(start: date, end: date) -> list[tuple[date, date]]:
 
 def base_date(wh: Warehouse, conn: Connection, start: date, end: date) -> date | None:
     """The date an incremental run of start..end can start from: the day before start, when its
-    published snapshot is complete and the range lies in its year (ytd restarts each 1 January) and
+    published snapshot is complete and the range lies in its year (ytd restarts each 1 January), needs
+    less than every dossier of the year (`events_from`: not a range that starts February or April) and
     crosses no change of the agencies or of the service configuration (the services counted). The
     caller vouches that the day's snapshot is current (published after every change it counts)."""
     base = start - timedelta(days=1)
     [(stored, agencies, boundaries)] = wh.query(conn, "indicators/base_date.sql", {"b": base, "e": end})
     expected = agencies * len(PERIODS) * len(measure_codes())
     why = ("the range starts a year" if base.year != end.year
+           else "it would read the year's dossiers (events from 1 January)"
+           if base != events_from(base, end) == date(base.year, 1, 1)
            else "agencies or the service configuration change within the range" if boundaries
            else f"{base} has {stored} published rows, not {expected}" if stored != expected else None)
     if why:

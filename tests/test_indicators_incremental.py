@@ -48,14 +48,18 @@ def test_day_by_day_incremental_runs_equal_the_reference_across_a_month_and_the_
 
 def test_day_by_day_incremental_runs_equal_the_reference_across_a_month_and_a_quarter(warehouse, caplog):
     """A date that starts a month or a quarter runs incrementally too: it reads every dossier with an
-    event in the month (February's stopped a6) or the quarter (March's a7, January's c4) that ends."""
+    event in the month (February's stopped a6) or the quarter (April's late a5, May's a4) that ends.
+    Where that month or quarter starts on 1 January, the date runs in full (1 April)."""
     caplog.set_level("INFO", logger="etl.indicators")
     load_fixture(warehouse)
-    for start, end in ((date(2022, 2, 26), date(2022, 3, 2)), (date(2022, 3, 29), date(2022, 4, 2))):
+    for start, end in ((date(2022, 2, 26), date(2022, 3, 2)), (date(2022, 6, 29), date(2022, 7, 2))):
         assert _walk_incrementally(warehouse, start, end) == _days(start + timedelta(days=1), end)
     assert "2022-03-01 .. 2022-03-01: 360 rows (18 indicators, incremental from 2022-02-28, events from 2022-02-01)" \
         in caplog.text
-    assert "incremental from 2022-03-31, events from 2022-01-01)" in caplog.text
+    assert "incremental from 2022-06-30, events from 2022-04-01)" in caplog.text
+    assert _walk_incrementally(warehouse, date(2022, 3, 30), date(2022, 4, 2)) == [date(2022, 3, 31), date(2022, 4, 2)]
+    assert ("2022-04-01 .. 2022-04-01 in full, not from 2022-03-31: it would read the year's dossiers "
+            "(events from 1 January)") in caplog.text
 
 
 def test_incremental_runs_follow_open_dossiers_past_their_due_dates_and_supplement_requests(warehouse):
@@ -67,8 +71,8 @@ def test_incremental_runs_follow_open_dossiers_past_their_due_dates_and_suppleme
     ((date(2022, 5, 1), date(2022, 5, 17)),
      [(date(2022, 5, 12), date(2022, 5, 16)), (date(2022, 5, 17), date(2022, 5, 17))]),
     # look-backs that start a month, and a quarter
-    ((date(2022, 2, 20), date(2022, 4, 5)),
-     [(date(2022, 2, 27), date(2022, 3, 2)), (date(2022, 3, 30), date(2022, 4, 2))]),
+    ((date(2022, 2, 20), date(2022, 7, 5)),
+     [(date(2022, 2, 27), date(2022, 3, 2)), (date(2022, 6, 30), date(2022, 7, 3))]),
 ], ids=["within-a-month", "across-a-quarter-and-a-month"])
 def test_a_restated_range_from_a_published_date_equals_a_full_run(warehouse, published, restated):
     """The nightly shape: the look-back dates and the night's date from the date before them. A republished
