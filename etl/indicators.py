@@ -135,8 +135,8 @@ def base_date(wh: Warehouse, conn: Connection, start: date, end: date) -> date |
 
 
 def events_from(base: date, end: date) -> date:
-    """The first date whose events make a dossier one an incremental run from `base` over base + 1 .. end
-    reads (scope_changed.sql): a dossier counts in the periods that hold its events, so one whose
+    """An incremental run from `base` over base + 1 .. end reads every dossier with an event on or after
+    this date (scope_changed.sql). A dossier counts in the periods that hold its events, so one whose
     events all lie before the day, month and quarter that end within the range counts the same on
     each date of the range as on `base` (same year: base_date). That is base itself (its day ends),
     the first of base's month where the range starts a month, of base's quarter where it starts one."""
@@ -151,7 +151,8 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
         log.info("statistics refreshed (never analyzed, without statistics, or grown by a tenth): %s",
                  ", ".join(analyzed))
     base = base_date(wh, conn, start, end) if incremental else None
-    params = range_params(base or start, end, province, events_from(base, end) if base else None)
+    events = events_from(base, end) if base else None
+    params = range_params(base or start, end, province, events)
     prepare(wh, conn, params, changed_only=base is not None)
     codes = measure_codes()
     for code in codes:
@@ -169,9 +170,8 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
     rows = conn.exec_driver_sql("SELECT count(*) FROM ind_snapshot").scalar()
     conn.exec_driver_sql("DROP TABLE ind_snapshot")
     log.info("snapshots %s .. %s: %d rows (%d indicators%s) in %.1f s", start, end, rows, len(codes),
-             f", incremental from {base}" + (f", events from {params['events_from_ts']:%Y-%m-%d}"
-                                             if params["events_from_ts"] != params["start_ts"] else "")
-             if base else "", clock.monotonic() - began)
+             f", incremental from {base}" + (f", events from {events}" if events != base else "") if base else "",
+             clock.monotonic() - began)
     return int(rows)
 
 
