@@ -123,9 +123,10 @@ def base_date(wh: Warehouse, conn: Connection, start: date, end: date) -> date |
     base = start - timedelta(days=1)
     [(stored, agencies, boundaries)] = wh.query(conn, "indicators/base_date.sql", {"b": base, "e": end})
     expected = agencies * len(PERIODS) * len(measure_codes())
+    events = events_from(base, end)
+    reads_the_year = events != base and events == date(base.year, 1, 1)
     why = ("the range starts a year" if base.year != end.year
-           else "it would read the year's dossiers (events from 1 January)"
-           if base != events_from(base, end) == date(base.year, 1, 1)
+           else "it would read the year's dossiers (events from 1 January)" if reads_the_year
            else "agencies or the service configuration change within the range" if boundaries
            else f"{base} has {stored} published rows, not {expected}" if stored != expected else None)
     if why:

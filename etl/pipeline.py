@@ -296,7 +296,7 @@ def publish_range(res: Resources, ranges: list[tuple[date, date]], run_day: date
             params = {"start": start, "end": end, "run_day": run_day, "t": local_now(), "rules": indicators.rules()}
             [(current,)] = res.warehouse.query(conn, "ops/publication_current.sql", {
                 "base": start - timedelta(days=1), "next_ts": datetime.combine(start, time()),
-                "rules": indicators.rules()})
+                "rules": params["rules"]})
             rows += indicators.publish_range(res.warehouse, start, end, res.province, conn, incremental=bool(current))
             res.warehouse.run_script(conn, "ops/publication_after.sql", params)
     return rows
