@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import indicators, load, targets, transform
+from etl import config, indicators, load, targets, transform
 from etl.warehouse import Warehouse
 
 YEAR = 2022
@@ -302,7 +302,7 @@ def timed(label: str, fn):
 def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, rounds: int) -> None:
     """What the nightly run does on `night`: restate its look-back dates and the night's date, in full and
     incrementally from the published date before them, interleaved, each rolled back."""
-    start, end = night - timedelta(days=3), night
+    start, end = night - timedelta(days=config.settings().extract_lookback_days), night
     times: dict[str, list[float]] = {"full": [], "incremental": []}
     results = set()
     for _ in range(rounds):
@@ -340,7 +340,8 @@ def main() -> None:
                              "its end), e.g. the night of --nights whose look-back starts a month")
     parser.add_argument("--nights", default=f"{YEAR}-12-31",
                         help="the nights restated by --nightly (comma-separated dates; each restates its date "
-                             "and the 3 before), e.g. 2022-12-03 for one whose look-back starts a month")
+                             "and the EXTRACT_LOOKBACK_DAYS before), e.g. 2022-12-03 for one whose look-back "
+                             "starts a month")
     args = parser.parse_args()
     province = "lao_cai"
 
