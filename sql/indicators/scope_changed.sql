@@ -39,19 +39,29 @@ WHERE collection_status <> 4
 
 -- "Services with at least one dossier" are not sums over dossiers: whether a service has one on a
 -- date needs its other dossiers too. Those that did not change count the same on every date of the
--- range, so one of each kind suffices: for every service one of these dossiers belongs to, one
--- dossier per agency, procedure, periods its receipt counts in and everything else versions.sql gives the
--- service measures (ind_recv's columns but the day of receipt, and whether online-payment or postal
--- evidence exists by :range_start). A service measure reading anything else must add it here.
+-- range, so for every service one of these dossiers belongs to, and every set of periods its receipt
+-- counts in, one unchanged dossier for each thing the service measures (those inserting into
+-- ind_service_fact) ask of a dossier suffices: any dossier, an online one, one paid online or with
+-- online-payment evidence by :range_start, one by post or with a postal order by then. With it in the
+-- run, whether the service has such a dossier cannot change over the range. A service measure asking
+-- anything else must add it here.
 INSERT INTO ind_changed (dossier_code)
-WITH touched AS (
-    SELECT DISTINCT m.mapped_code, h.procedure_code
+WITH v AS (
+    -- one read of the year's versions for both: those in force over the range (or later) of the dossiers
+    -- above, and the latest of the others
+    SELECT h.dossier_code, h.agency_code, h.procedure_code, h.received_at, h.updated_at, h.valid_to, h.status,
+           h.channel, h.result_channel, h.paid_online, c.dossier_code IS NOT NULL AS changed
     FROM core.dossier_history h
-    JOIN ind_changed c ON c.dossier_code = h.dossier_code
-    JOIN ind_agency_map m ON m.agency_code = h.agency_code
+    LEFT JOIN ind_changed c ON c.dossier_code = h.dossier_code
     WHERE h.received_at >= CAST(:cal_start_ts AS timestamp)
-      AND h.updated_at < CAST(:end_next_ts AS timestamp)
-      AND (h.valid_to IS NULL OR h.valid_to >= CAST(:start_next_ts AS timestamp))
+      AND (h.valid_to IS NULL
+           OR (h.valid_to >= CAST(:start_next_ts AS timestamp) AND h.updated_at < CAST(:end_next_ts AS timestamp)))
+),
+touched AS (
+    SELECT DISTINCT m.mapped_code, v.procedure_code
+    FROM v
+    JOIN ind_agency_map m ON m.agency_code = v.agency_code
+    WHERE v.changed AND v.updated_at < CAST(:end_next_ts AS timestamp)
 ),
 paid AS (
     SELECT dossier_code FROM core.payment
@@ -61,30 +71,37 @@ paid AS (
     WHERE error_code = '00' AND transaction_at < CAST(:start_next_ts AS timestamp)
 ),
 postal AS (
-    SELECT dossier_code,
-           MAX(CASE WHEN service_type = 'THU_GOM' THEN 1 ELSE 0 END) AS collect,
-           MAX(CASE WHEN service_type = 'PHAT_KQ' THEN 1 ELSE 0 END) AS deliver
-    FROM core.postal_order
-    WHERE collection_status <> 4 AND created_at < CAST(:start_next_ts AS timestamp)
-    GROUP BY dossier_code
+    SELECT DISTINCT dossier_code FROM core.postal_order
+    WHERE collection_status <> 4 AND service_type IN ('THU_GOM', 'PHAT_KQ')
+      AND created_at < CAST(:start_next_ts AS timestamp)
+),
+kinds AS (
+    SELECT MIN(h.dossier_code) AS any_dossier,
+           MIN(CASE WHEN h.channel = 2 THEN h.dossier_code END) AS online,
+           MIN(CASE WHEN COALESCE(h.paid_online, 0) IN (1, 2) OR p.dossier_code IS NOT NULL
+                    THEN h.dossier_code END) AS paid_online,
+           MIN(CASE WHEN h.channel = 3 OR h.result_channel = 3 OR o.dossier_code IS NOT NULL
+                    THEN h.dossier_code END) AS by_post
+    FROM v h                     -- the dossiers not in ind_changed: their latest version is in force over the range
+    JOIN ind_agency_map m ON m.agency_code = h.agency_code
+    JOIN touched t ON t.mapped_code = m.mapped_code AND t.procedure_code = h.procedure_code
+    LEFT JOIN paid p ON p.dossier_code = h.dossier_code
+    LEFT JOIN postal o ON o.dossier_code = h.dossier_code
+    WHERE NOT h.changed AND h.valid_to IS NULL AND h.status NOT IN (1, 3)
+    GROUP BY h.agency_code, h.procedure_code,
+             -- the periods its receipt counts in on the range's dates: the month, the quarter or only the year
+             CASE WHEN h.received_at >= CAST(date_trunc('month', CAST(:start_ts AS timestamp)) AS timestamp) THEN 0
+                  WHEN h.received_at >= CAST(date_trunc('quarter', CAST(:start_ts AS timestamp)) AS timestamp) THEN 1
+                  ELSE 2 END
 )
-SELECT MIN(h.dossier_code)
-FROM core.dossier h          -- the dossiers not in ind_changed: their latest version is in force over the range
-JOIN ind_agency_map m ON m.agency_code = h.agency_code
-JOIN touched t ON t.mapped_code = m.mapped_code AND t.procedure_code = h.procedure_code
-LEFT JOIN paid p ON p.dossier_code = h.dossier_code
-LEFT JOIN postal o ON o.dossier_code = h.dossier_code
-WHERE h.received_at >= CAST(:cal_start_ts AS timestamp)
-  AND h.status NOT IN (1, 3)
-  AND NOT EXISTS (SELECT 1 FROM ind_changed c WHERE c.dossier_code = h.dossier_code)
-GROUP BY h.agency_code, h.procedure_code,
-         -- the periods its receipt counts in on the range's dates: the month, the quarter or only the year
-         CASE WHEN h.received_at >= CAST(date_trunc('month', CAST(:start_ts AS timestamp)) AS timestamp) THEN 0
-              WHEN h.received_at >= CAST(date_trunc('quarter', CAST(:start_ts AS timestamp)) AS timestamp) THEN 1
-              ELSE 2 END,
-         h.channel,
-         h.result_channel, COALESCE(h.has_digitized_components, FALSE), COALESCE(h.paid_online, 0) IN (1, 2),
-         p.dossier_code IS NULL, o.collect, o.deliver;
+-- a dossier that answers one of the questions answers "any dossier" too
+SELECT online FROM kinds WHERE online IS NOT NULL
+UNION
+SELECT paid_online FROM kinds WHERE paid_online IS NOT NULL
+UNION
+SELECT by_post FROM kinds WHERE by_post IS NOT NULL
+UNION
+SELECT any_dossier FROM kinds WHERE online IS NULL AND paid_online IS NULL AND by_post IS NULL;
 
 CREATE TEMPORARY VIEW ind_history AS
 SELECT h.* FROM core.dossier_history h
