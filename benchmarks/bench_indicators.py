@@ -4,6 +4,7 @@ with the number of snapshot dates (not with their square).
     .venv/bin/python benchmarks/bench_indicators.py [--dossiers-per-year 1000000] [--url URL]
                                                     [--ranges 30,90,365] [--daily 7] [--keep]
                                                     [--nightly 3 --nights 2022-12-03,2022-12-31]
+                                                    [--statements 10]
 
 Data. The simulator's Lào Cai 2022 profile gives the reference data (176 agencies, 460
 procedures, the service configuration with its mid-year changes, the national-portal
@@ -26,6 +27,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -299,21 +302,48 @@ def timed(label: str, fn):
     return took, out
 
 
-def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, rounds: int) -> None:
+@contextmanager
+def statement_times(wh: Warehouse) -> Iterator[dict[str, list[float]]]:
+    """Seconds of each statement run meanwhile, by its first words (and the measure it computes)."""
+    seconds: dict[str, list[float]] = {}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["statement_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        bound = getattr(context, "compiled_parameters", None) or [{}]
+        code = bound[0].get("indicator_code") or ""
+        key = f"{code} {' '.join(statement.split())[:80]}".strip()
+        seconds.setdefault(key, []).append(time.perf_counter() - conn.info.pop("statement_started"))
+
+    sa.event.listen(wh.engine, "before_cursor_execute", before)
+    sa.event.listen(wh.engine, "after_cursor_execute", after)
+    try:
+        yield seconds
+    finally:
+        sa.event.remove(wh.engine, "before_cursor_execute", before)
+        sa.event.remove(wh.engine, "after_cursor_execute", after)
+
+
+def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, rounds: int, statements: int = 0) -> None:
     """What the nightly run does on `night`: restate its look-back dates and the night's date, in full and
-    incrementally from the published date before them, interleaved, each rolled back."""
+    incrementally from the published date before them, interleaved, each rolled back. With `statements`,
+    the slowest statements of the last incremental round and the dossiers it read."""
     start, end = night - timedelta(days=config.settings().extract_lookback_days), night
     times: dict[str, list[float]] = {"full": [], "incremental": []}
     results = set()
     for _ in range(rounds):
         for kind in times:
-            with wh.rolled_back() as conn:
+            with wh.rolled_back() as conn, statement_times(wh) as seconds:
                 took, _ = timed(kind, lambda: indicators.publish_range(
                     wh, start, end, province, conn, incremental=kind == "incremental"))  # noqa: B023
                 results.add(tuple(conn.execute(sa.text(
                     "SELECT count(*), sum(numerator), sum(denominator), sum(numerator * denominator) "
                     "FROM mart.indicator_snapshot WHERE snapshot_date BETWEEN :a AND :b"),
                     {"a": start, "b": end}).one()))
+                if kind == "incremental" and statements:
+                    read = conn.execute(sa.text("SELECT count(*) FROM ind_changed")).scalar()
+                    slowest = sorted(seconds.items(), key=lambda item: -sum(item[1]))[:statements]
             times[kind].append(took)
     if len(results) != 1:
         raise SystemExit(f"full and incremental runs of {start} .. {end} differ: {results}")
@@ -322,6 +352,10 @@ def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, round
         print(f"nightly restatement {start:%m-%d}..{end:%m-%d}, {kind}: min {values[0]:.1f} s, "
               f"median {values[len(values) // 2]:.1f} s over {rounds} rounds", flush=True)
     print(f"  the same rows either way: {results.pop()[0]:,} (count, sums of numerators and denominators)")
+    if statements:
+        print(f"  the last incremental round read {read:,} dossiers; its slowest statements:")
+        for key, values in slowest:
+            print(f"  {sum(values):6.2f} s  {len(values):3d}x  {key}")
 
 
 def main() -> None:
@@ -342,6 +376,8 @@ def main() -> None:
                         help="the nights restated by --nightly (comma-separated dates; each restates its date "
                              "and the EXTRACT_LOOKBACK_DAYS before), e.g. 2022-12-03 for one whose look-back "
                              "starts a month")
+    parser.add_argument("--statements", type=int, default=0,
+                        help="with --nightly, print this many of the incremental run's slowest statements")
     args = parser.parse_args()
     province = "lao_cai"
 
@@ -393,7 +429,7 @@ def main() -> None:
               f"-> a year day by day ≈ {365 * mean / 60:.0f} min")
     if args.nightly:
         for night in args.nights.split(","):
-            nightly_full_vs_incremental(wh, province, date.fromisoformat(night), args.nightly)
+            nightly_full_vs_incremental(wh, province, date.fromisoformat(night), args.nightly, args.statements)
     if len(results) >= 2:
         (n0, t0), (n1, t1) = results[0], results[-1]
         print(f"cost ratio {n1} vs {n0} dates: {t1 / t0:.1f}x for {n1 / n0:.1f}x the dates "
