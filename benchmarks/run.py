@@ -3,7 +3,7 @@ round (the two sides interleaved, their order alternating), and prints one table
 seconds and ratios, then a few detail lines per scenario.
 
     .venv/bin/python benchmarks/run.py [--scenarios empty-night,night-60k,month,load] [--runs 3]
-                                       [--full] [--write-docs] [--json PATH]
+                                       [--full] [--latency SECONDS] [--write-docs] [--json PATH]
 
 Scenarios (default: the quick ones, empty-night, night-60k, month and load at 300,000 rows; --full
 loads 1,000,000 rows):
@@ -21,6 +21,9 @@ loads 1,000,000 rows):
 - province-year `backfill` over --nights nights at 1,000,000 a year on DuckDB and on PostgreSQL:
                 seconds a night, extrapolated to 365 nights.
 - country       benchmarks/bench_national.py (15,000,000 a year; long): only when named.
+
+--latency S answers every simulator request S seconds late, as a source across a network would (the
+local simulator answers at once, and shares the two cores with the pipeline): both sides see it.
 
 Every simulator has its own port (8790-8799), every warehouse its own directory under
 /tmp/harness/ or a PostgreSQL database named harness_*. Before the first round each scenario
@@ -79,12 +82,14 @@ class Outcome:
 
 # -- processes --------------------------------------------------------------------------------
 @contextmanager
-def simulator(port: int, dossiers_per_year: int, log: Path):
-    """`python -m mocks serve` on its own port, stopped (by its pid) on leaving."""
+def simulator(port: int, dossiers_per_year: int, log: Path, latency: float = 0.0):
+    """`python -m mocks serve` on its own port, stopped (by its pid) on leaving; with `latency`, every
+    request answered that many seconds late (a source across a network)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    late = ["--fault", "slow=1.0", "--slow-seconds", str(latency)] if latency else []
     with log.open("w") as out:
         proc = subprocess.Popen([PY, "-m", "mocks", "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", "7",
-                                 "--profile", "lao_cai_2022", "--dossiers-per-year", str(dossiers_per_year)],
+                                 "--profile", "lao_cai_2022", "--dossiers-per-year", str(dossiers_per_year), *late],
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -217,7 +222,7 @@ def empty_night(args) -> Outcome:
     home = fresh_dir(WORK / "empty-night")
     day = date(2021, 12, 29)  # the lao_cai_2022 profile has no data before 2022-01-01
     result = Outcome()
-    with simulator(PORTS["empty-night"], 60_000, home / "simulator.log") as base:
+    with simulator(PORTS["empty-night"], 60_000, home / "simulator.log", args.latency) as base:
         prepared = fresh_dir(home / "base")
         timed([PY, "-m", "etl", "run", "--date", str(day - timedelta(days=1))],
               pipeline_env(base, duckdb_url(prepared), prepared))
@@ -255,7 +260,7 @@ def night_60k(args) -> Outcome:
     home = fresh_dir(WORK / "night-60k")
     day = date(2022, 1, 15)
     result = Outcome()
-    with simulator(PORTS["night-60k"], 60_000, home / "simulator.log") as base:
+    with simulator(PORTS["night-60k"], 60_000, home / "simulator.log", args.latency) as base:
         prepared = fresh_dir(home / "base")
         built, _, _ = timed([PY, "-m", "etl", "backfill", "--start", "2022-01-01", "--end", "2022-01-14"],
                             pipeline_env(base, duckdb_url(prepared), prepared))
@@ -295,7 +300,7 @@ def night_60k(args) -> Outcome:
 def month(args) -> Outcome:
     home = fresh_dir(WORK / "month")
     result = Outcome()
-    with simulator(PORTS["month"], 60_000, home / "simulator.log") as base:
+    with simulator(PORTS["month"], 60_000, home / "simulator.log", args.latency) as base:
         _, read = plain_read(base, "--start", "2022-01-01", "--end", "2022-02-01")  # warm the simulator
         naive_out: list[dict] = []
 
@@ -403,7 +408,7 @@ def catch_up(args) -> Outcome:
     end = (date(2022, 1, 1) + timedelta(days=args.catchup_days)).isoformat()
     result = Outcome()
     worker_out: list[dict] = []
-    with simulator(PORTS["catch-up"], args.big_dossiers_per_year, home / "simulator.log") as base:
+    with simulator(PORTS["catch-up"], args.big_dossiers_per_year, home / "simulator.log", args.latency) as base:
         _, read = plain_read(base, "--start", "2022-01-01", "--end", end)  # the simulator generates the window once
 
         def ours(n: int) -> float:
@@ -439,7 +444,8 @@ def province_year(args) -> Outcome:
     nights: dict[str, list[list[float]]] = {"DuckDB": [], "PostgreSQL": []}
     cmd = [PY, "-m", "etl", "backfill", "--start", "2022-01-01", "--end", last]
     try:
-        with simulator(PORTS["province-year"], args.big_dossiers_per_year, home / "simulator.log") as base:
+        with simulator(PORTS["province-year"], args.big_dossiers_per_year, home / "simulator.log",
+                       args.latency) as base:
             after = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
             plain_read(base, "--start", "2022-01-01", "--end", after)  # the simulator generates the days once
 
@@ -550,6 +556,8 @@ def main() -> None:
     parser.add_argument("--catchup-days", type=int, default=31, help="catch-up: days in the one window")
     parser.add_argument("--big-dossiers-per-year", type=int, default=1_000_000,
                         help="the simulator's volume for catch-up and province-year")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds every simulator request waits (a source across a network; both sides see it)")
     parser.add_argument("--write-docs", action="store_true", help=f"replace the {BEGIN} block of docs/benchmarks.md")
     parser.add_argument("--json", type=Path, help="write the raw timings there")
     parser.add_argument("--catchup-worker", action="store_true", help=argparse.SUPPRESS)
