@@ -10,7 +10,8 @@ loads 1,000,000 rows):
 - empty-night   `python -m etl run --date D` on a day before the simulator's data (no records; the
                 run still publishes) against the bare process start (`python -m etl --help`).
 - night-60k     a warehouse holding 2022-01-01..14 at 60,000 dossiers a year (built once by
-                `backfill`, copied fresh every round): `run --date 2022-01-15` against
+                `backfill` of 1-13 January and the night of the 14th, copied fresh every round):
+                `run --date 2022-01-15` against
                 benchmarks/plain_read.py paging through the same five windows with `requests`.
 - month         `backfill` of January 2022 on a fresh warehouse against benchmarks/naive_month.py
                 (requests -> json_normalize -> to_sql -> pandas group-by), at 60,000 a year.
@@ -262,8 +263,12 @@ def night_60k(args) -> Outcome:
     result = Outcome()
     with simulator(PORTS["night-60k"], 60_000, home / "simulator.log", args.latency) as base:
         prepared = fresh_dir(home / "base")
-        built, _, _ = timed([PY, "-m", "etl", "backfill", "--start", "2022-01-01", "--end", "2022-01-14"],
+        # 1-13 January by backfill, then the night of the 14th as every night runs: the 15th finds what a night
+        # before leaves (the reports, the BI copy it starts from, the Data Docs).
+        built, _, _ = timed([PY, "-m", "etl", "backfill", "--start", "2022-01-01", "--end", "2022-01-13"],
                             pipeline_env(base, duckdb_url(prepared), prepared))
+        built += timed([PY, "-m", "etl", "run", "--date", "2022-01-14"], pipeline_env(base, duckdb_url(prepared),
+                                                                                        prepared))[0]
         _, read = plain_read(base, "--date", str(day))  # warm the simulator's windows for both sides
         inside: list[float] = []
         marks: list[dict] = []
@@ -286,8 +291,9 @@ def night_60k(args) -> Outcome:
                            seconds["plain requests"], ratio, "run / plain requests", "≤ 2×",
                            statistics.median(ratio) <= 2))
     result.details.append(
-        f"night-60k: warehouse holding 2022-01-01..14 (built once by `backfill` in {built:.0f} s, copied fresh "
-        f"every round); windows [{read['window'][0][:10]}, {read['window'][1][:10]}): {read['records']:,} records "
+        f"night-60k: warehouse holding 2022-01-01..14 (built once by `backfill` of 1-13 January and `run` of the "
+        f"14th in {built:.0f} s, copied fresh every round); windows [{read['window'][0][:10]}, "
+        f"{read['window'][1][:10]}): {read['records']:,} records "
         f"(dossier versions {read['hoso']:,}, payments {read['thanhtoan']:,}, sync receipts {read['dongbo']:,}, "
         f"PayGov {read['giaodich']:,}, postal {read['bcci']:,}); run {fmt(seconds['run'])} "
         f"(the pipeline's own `(x s)` {fmt(inside)}), plain requests {fmt(seconds['plain requests'])} "
