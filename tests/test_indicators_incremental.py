@@ -6,6 +6,7 @@ full run where its published starting point cannot be trusted to carry over.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -132,3 +133,20 @@ def test_measures_of_configuration_and_transactions_are_computed_whole():
     whole = {c for c in indicators.measure_codes() if not indicators.counts_dossiers(c)}
     assert whole == {"full_online_service_rate", "fee_online_payment_enabled_rate",
                      "national_portal_integration_rate", "online_payment_transaction_rate"}
+
+
+def test_the_service_measures_ask_only_what_the_stand_in_dossiers_answer():
+    """scope_changed.sql reads, for each service a changed dossier belongs to, one unchanged dossier per
+    question the service measures ask of a dossier: any, online (channel), paid online (paid_flag or a
+    payment: ind_paid_tx), by post (channel, result_channel or an order: ind_postal). A service measure
+    asking anything else of a dossier must be answered there too, and then this list changes with it."""
+    texts = {code: (indicators.MEASURES_DIR / f"{code}.sql").read_text(encoding="utf-8")
+             for code in indicators.measure_codes()}
+    service = {code for code, text in texts.items() if "ind_service_fact" in text}
+    assert service == {"service_online_uptake_rate", "fee_online_paid_procedure_rate", "bcci_procedure_rate"}
+    questions = {"received_date", "channel", "result_channel", "has_digitized_components", "paid_flag"}
+    asked = {code: {c for c in questions if re.search(rf"\b{c}\b", texts[code])} for code in service}
+    assert asked == {"service_online_uptake_rate": {"channel"}, "fee_online_paid_procedure_rate": {"paid_flag"},
+                     "bcci_procedure_rate": {"channel", "result_channel"}}
+    read = {t for code in service for t in re.findall(r"(?:FROM|JOIN) (ind_\w+)", texts[code])}
+    assert read == {"ind_recv", "ind_paid_tx", "ind_postal", "ind_config"}
