@@ -265,10 +265,9 @@ def night_60k(args) -> Outcome:
         prepared = fresh_dir(home / "base")
         # 1-13 January by backfill, then the night of the 14th as every night runs: the 15th finds what a night
         # before leaves (the reports, the BI copy it starts from, the Data Docs).
-        built, _, _ = timed([PY, "-m", "etl", "backfill", "--start", "2022-01-01", "--end", "2022-01-13"],
-                            pipeline_env(base, duckdb_url(prepared), prepared))
-        built += timed([PY, "-m", "etl", "run", "--date", "2022-01-14"], pipeline_env(base, duckdb_url(prepared),
-                                                                                        prepared))[0]
+        env = pipeline_env(base, duckdb_url(prepared), prepared)
+        built, _, _ = timed([PY, "-m", "etl", "backfill", "--start", "2022-01-01", "--end", "2022-01-13"], env)
+        built += timed([PY, "-m", "etl", "run", "--date", "2022-01-14"], env)[0]
         _, read = plain_read(base, "--date", str(day))  # warm the simulator's windows for both sides
         inside: list[float] = []
         marks: list[dict] = []
