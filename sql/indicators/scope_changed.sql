@@ -46,24 +46,7 @@ WHERE collection_status <> 4
 -- run, whether the service has such a dossier cannot change over the range. A service measure asking
 -- anything else must add it here.
 INSERT INTO ind_changed (dossier_code)
-WITH v AS (
-    -- one read of the year's versions for both: those in force over the range (or later) of the dossiers
-    -- above, and the latest of the others
-    SELECT h.dossier_code, h.agency_code, h.procedure_code, h.received_at, h.updated_at, h.valid_to, h.status,
-           h.channel, h.result_channel, h.paid_online, c.dossier_code IS NOT NULL AS changed
-    FROM core.dossier_history h
-    LEFT JOIN ind_changed c ON c.dossier_code = h.dossier_code
-    WHERE h.received_at >= CAST(:cal_start_ts AS timestamp)
-      AND (h.valid_to IS NULL
-           OR (h.valid_to >= CAST(:start_next_ts AS timestamp) AND h.updated_at < CAST(:end_next_ts AS timestamp)))
-),
-touched AS (
-    SELECT DISTINCT m.mapped_code, v.procedure_code
-    FROM v
-    JOIN ind_agency_map m ON m.agency_code = v.agency_code
-    WHERE v.changed AND v.updated_at < CAST(:end_next_ts AS timestamp)
-),
-paid AS (
+WITH paid AS (
     SELECT dossier_code FROM core.payment
     WHERE method = 2 AND status IN ('paid', 'refunded') AND transaction_at < CAST(:start_next_ts AS timestamp)
     UNION
@@ -75,33 +58,58 @@ postal AS (
     WHERE collection_status <> 4 AND service_type IN ('THU_GOM', 'PHAT_KQ')
       AND created_at < CAST(:start_next_ts AS timestamp)
 ),
-kinds AS (
-    SELECT MIN(h.dossier_code) AS any_dossier,
-           MIN(CASE WHEN h.channel = 2 THEN h.dossier_code END) AS online,
-           MIN(CASE WHEN COALESCE(h.paid_online, 0) IN (1, 2) OR p.dossier_code IS NOT NULL
-                    THEN h.dossier_code END) AS paid_online,
-           MIN(CASE WHEN h.channel = 3 OR h.result_channel = 3 OR o.dossier_code IS NOT NULL
-                    THEN h.dossier_code END) AS by_post
-    FROM v h                     -- the dossiers not in ind_changed: their latest version is in force over the range
-    JOIN ind_agency_map m ON m.agency_code = h.agency_code
-    JOIN touched t ON t.mapped_code = m.mapped_code AND t.procedure_code = h.procedure_code
+v AS (
+    -- the year's versions in force over the range (or later) of the dossiers above, and the latest of the others
+    SELECT h.agency_code, h.procedure_code, h.received_at,
+           c.dossier_code IS NOT NULL AND h.updated_at < CAST(:end_next_ts AS timestamp) AS of_changed,
+           CASE WHEN c.dossier_code IS NULL AND h.valid_to IS NULL AND h.status NOT IN (1, 3)
+                THEN h.dossier_code END AS unchanged,
+           h.channel, h.result_channel, h.paid_online,
+           p.dossier_code IS NOT NULL AS paid, o.dossier_code IS NOT NULL AS posted
+    FROM core.dossier_history h
+    LEFT JOIN ind_changed c ON c.dossier_code = h.dossier_code
     LEFT JOIN paid p ON p.dossier_code = h.dossier_code
     LEFT JOIN postal o ON o.dossier_code = h.dossier_code
-    WHERE NOT h.changed AND h.valid_to IS NULL AND h.status NOT IN (1, 3)
-    GROUP BY h.agency_code, h.procedure_code,
-             -- the periods its receipt counts in on the range's dates: the month, the quarter or only the year
-             CASE WHEN h.received_at >= CAST(date_trunc('month', CAST(:start_ts AS timestamp)) AS timestamp) THEN 0
-                  WHEN h.received_at >= CAST(date_trunc('quarter', CAST(:start_ts AS timestamp)) AS timestamp) THEN 1
+    WHERE h.received_at >= CAST(:cal_start_ts AS timestamp)
+      AND (h.valid_to IS NULL
+           OR (h.valid_to >= CAST(:start_next_ts AS timestamp) AND h.updated_at < CAST(:end_next_ts AS timestamp)))
+),
+kinds AS (
+    -- per agency, procedure and the periods a receipt counts in on the range's dates (the month, the
+    -- quarter or only the year): whether a changed dossier is there, and one unchanged dossier per question
+    SELECT agency_code, procedure_code, MAX(CASE WHEN of_changed THEN 1 ELSE 0 END) AS touched,
+           MIN(unchanged) AS any_dossier,
+           MIN(CASE WHEN channel = 2 THEN unchanged END) AS online,
+           MIN(CASE WHEN COALESCE(paid_online, 0) IN (1, 2) OR paid THEN unchanged END) AS paid_online,
+           MIN(CASE WHEN channel = 3 OR result_channel = 3 OR posted THEN unchanged END) AS by_post
+    FROM v
+    GROUP BY agency_code, procedure_code,
+             CASE WHEN received_at >= CAST(date_trunc('month', CAST(:start_ts AS timestamp)) AS timestamp) THEN 0
+                  WHEN received_at >= CAST(date_trunc('quarter', CAST(:start_ts AS timestamp)) AS timestamp) THEN 1
                   ELSE 2 END
+),
+touched AS (
+    -- the services (the agency mapped to its successor) a changed dossier belongs to
+    SELECT DISTINCT m.mapped_code, k.procedure_code
+    FROM kinds k
+    JOIN ind_agency_map m ON m.agency_code = k.agency_code
+    WHERE k.touched = 1
+),
+chosen AS (
+    SELECT k.any_dossier, k.online, k.paid_online, k.by_post
+    FROM kinds k
+    JOIN ind_agency_map m ON m.agency_code = k.agency_code
+    JOIN touched t ON t.mapped_code = m.mapped_code AND t.procedure_code = k.procedure_code
 )
 -- a dossier that answers one of the questions answers "any dossier" too
-SELECT online FROM kinds WHERE online IS NOT NULL
+SELECT online FROM chosen WHERE online IS NOT NULL
 UNION
-SELECT paid_online FROM kinds WHERE paid_online IS NOT NULL
+SELECT paid_online FROM chosen WHERE paid_online IS NOT NULL
 UNION
-SELECT by_post FROM kinds WHERE by_post IS NOT NULL
+SELECT by_post FROM chosen WHERE by_post IS NOT NULL
 UNION
-SELECT any_dossier FROM kinds WHERE online IS NULL AND paid_online IS NULL AND by_post IS NULL;
+SELECT any_dossier FROM chosen
+WHERE any_dossier IS NOT NULL AND online IS NULL AND paid_online IS NULL AND by_post IS NULL;
 
 CREATE TEMPORARY VIEW ind_history AS
 SELECT h.* FROM core.dossier_history h
