@@ -253,12 +253,10 @@ def _mark_known_dossiers(wh: Warehouse, conn: Connection, frame: pd.DataFrame) -
     conn.exec_driver_sql("DROP TABLE IF EXISTS _ref_codes")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE _ref_codes (dossier_code text)")
     wh.bulk_insert(conn, codes, "_ref_codes")
-    # an index lookup per code (the history's key starts with the code), not a scan of every dossier: as
-    # Warehouse.stored_fingerprints, a LATERAL aggregate, which PostgreSQL cannot turn into a join
+    # an index lookup per code (the history's key starts with the code), not a scan of every dossier
     known = {r[0] for r in conn.exec_driver_sql(
-        "SELECT r.dossier_code FROM _ref_codes r CROSS JOIN LATERAL "
-        "(SELECT count(*) AS versions FROM core.dossier_history h WHERE h.dossier_code = r.dossier_code) h "
-        "WHERE h.versions > 0")}
+        "SELECT r.dossier_code FROM _ref_codes r "
+        "WHERE EXISTS (SELECT 1 FROM core.dossier_history h WHERE h.dossier_code = r.dossier_code)")}
     conn.exec_driver_sql("DROP TABLE _ref_codes")
     return frame.assign(_dossier_known=frame["dossier_code"].isin(known))
 

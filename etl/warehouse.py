@@ -220,7 +220,7 @@ class Warehouse:
         """For each row of `frame` (which carries a unique `_row`), against the row `table` holds with the
         same key: "same" (held exactly so, NULLs alike: a re-read), "quiet" (differs, but not in the
         `restating` expressions) or "new" (none held, or differs in them; with `restating` None, any
-        difference). The stored row is read by a lookup per row, as in stored_fingerprints."""
+        difference)."""
         if frame.empty:
             return pd.Series(dtype="string", index=frame.index)
         tmp, cols = "_compare_tmp", [c for c in frame.columns if c != "_row"]
@@ -235,20 +235,16 @@ class Warehouse:
         same = " AND ".join(f"c.{col} IS NOT DISTINCT FROM t.{col}" for col in cols if col not in key) or "TRUE"
         quiet = " AND ".join(f"({expr(e, 'c')}) IS NOT DISTINCT FROM ({expr(e, 't')})" for e in restating or ())
         states = dict(conn.exec_driver_sql(
-            f"SELECT t._row, CASE WHEN c.same = 1 THEN 'same' WHEN c.quiet = 1 THEN 'quiet' ELSE 'new' END "
-            f"FROM {tmp} t CROSS JOIN LATERAL (SELECT max(CASE WHEN {same} THEN 1 ELSE 0 END) AS same, "
-            f"max(CASE WHEN {quiet or 'FALSE'} THEN 1 ELSE 0 END) AS quiet FROM {table} c "
-            f"WHERE {' AND '.join(f'c.{k} = t.{k}' for k in key)}) c").all())
+            f"SELECT t._row, CASE WHEN c.{key[0]} IS NULL THEN 'new' WHEN {same} THEN 'same' "
+            f"WHEN {quiet or 'FALSE'} THEN 'quiet' ELSE 'new' END "
+            f"FROM {tmp} t LEFT JOIN {table} c ON {' AND '.join(f'c.{k} = t.{k}' for k in key)}").all())
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return frame["_row"].map(states).astype("string")
 
     def stored_fingerprints(self, conn: Connection, frame: pd.DataFrame, table: str, key_column: str) -> pd.Series:
         """For each row of `frame` (`_row`, `key_column` and `record_hash`): "same" where `table` holds a row
         with its `record_hash` (it was loaded from this very record), "new" where `table` holds no row with
-        its `key_column` (the first column of the table's key), else None (stored_state must compare). The stored
-        rows are read by a LATERAL subquery with an aggregate, which PostgreSQL cannot flatten into a join: it
-        probes the key's index once per row, where a join would scan the whole table once the batch is large
-        enough (the history: a cost that grows with the year)."""
+        its `key_column` (the first column of the table's key), else None (stored_state must compare)."""
         tmp = "_fingerprint_tmp"
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
         conn.exec_driver_sql(
@@ -257,9 +253,8 @@ class Warehouse:
         self.analyze(conn, tmp)
         # Only the rows not held exactly are fetched (a night's look-back re-reads mostly held ones).
         held = dict(conn.exec_driver_sql(
-            f"SELECT t._row, c.stored FROM {tmp} t CROSS JOIN LATERAL (SELECT count(*) AS stored, "
-            f"COALESCE(max(CASE WHEN c.record_hash = t.record_hash THEN 1 ELSE 0 END), 0) AS same "
-            f"FROM {table} c WHERE c.{key_column} = t.{key_column}) c WHERE c.same = 0").all())
+            f"SELECT t._row, count(c.{key_column}) FROM {tmp} t LEFT JOIN {table} c ON c.{key_column} = t.{key_column} "
+            f"GROUP BY t._row HAVING max(CASE WHEN c.record_hash = t.record_hash THEN 1 ELSE 0 END) = 0").all())
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return frame["_row"].map(lambda row: "same" if row not in held else None if held[row] else "new")
 
