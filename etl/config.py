@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # PostgreSQL work_mem of the load and indicator transactions (it is written into SQL: checked).
     warehouse_work_mem: str = _var("256MB", "a PostgreSQL memory size such as 256MB",
                                    pattern=r"^[0-9]+ ?(B|kB|MB|GB|TB)?$")
+    # PostgreSQL random_page_cost of the load and indicator transactions: 1.1 for SSDs or a warehouse held in
+    # memory (the loads then probe the history's key, not scan it); 4, PostgreSQL's default, for spinning disks.
+    warehouse_random_page_cost: float = _var(1.1, "a number above 0 such as 1.1", gt=0)
     # DuckDB's memory_limit (the embedded warehouse); unset: DuckDB's default, 80 % of the machine's memory.
     # A year-end report at 1 million dossiers a year peaks at 1.9 GB; with a limit DuckDB spills to disk.
     warehouse_memory_limit: str | None = _var(None, "a DuckDB memory size such as 2GB",

@@ -79,6 +79,11 @@ class Warehouse:
         if self.dialect == "postgresql":
             # Merges sort and hash a batch at a time: give them memory rather than temp files.
             conn.exec_driver_sql(f"SET LOCAL work_mem = '{settings().warehouse_work_mem}'")
+            # The loads look a batch's keys up in tables of millions of rows (core.dossier_history,
+            # core.sync_receipt). At PostgreSQL's default random_page_cost (4, for spinning disks) the planner
+            # scans the whole table rather than probe its key's index until the table holds some 5 million rows:
+            # a weekday's loads grew with the year (docs/benchmarks.md).
+            conn.exec_driver_sql(f"SET LOCAL random_page_cost = {settings().warehouse_random_page_cost}")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -352,9 +357,6 @@ def execute_named(conn: Connection, stmt: str, params: dict | None, stream: bool
                         execution_options={"stream_results": stream})
 
 
-PG_RANDOM_PAGE_COST = 1.1
-
-
 class WarehouseConfigError(ValueError):
     """WAREHOUSE_URL cannot name a warehouse."""
 
@@ -384,10 +386,4 @@ def _create_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         limit = settings().warehouse_memory_limit
         return sa.create_engine(url, future=True, connect_args={"config": {"memory_limit": limit}} if limit else {})
-    # The loads look a batch's keys up in tables of millions of rows (core.dossier_history, core.sync_receipt).
-    # With PostgreSQL's default random_page_cost (4, for spinning disks) the planner scans the whole table
-    # instead of probing its key's index until the table is some 5 million rows large, so a weekday's loads
-    # grew with the year (the history's valid_to update: 4.3 s against 0.3 s at 5.3 million versions).
-    # 1.1 is the usual value for SSDs, or for a warehouse that sits in memory (docs/benchmarks.md).
-    return sa.create_engine(url, future=True, pool_pre_ping=True,
-                            connect_args={"options": f"-c random_page_cost={PG_RANDOM_PAGE_COST}"})
+    return sa.create_engine(url, future=True, pool_pre_ping=url.startswith("postgresql"))

@@ -24,8 +24,8 @@ DEFAULTS = {
     "SOURCE_MAX_ATTEMPTS": 8, "REFERENCE_MAX_AGE_HOURS": 12,
     "DATA_DOCS_DIR": str(config.ROOT / "var" / "data_docs"), "DATA_DOCS_KEEP_DAYS": 90,
     "REPORTS_DIR": str(config.ROOT / "var" / "reports"), "DRILLDOWN_KEEP_DAYS": 90,
-    "WAREHOUSE_WORK_MEM": "256MB", "WAREHOUSE_MEMORY_LIMIT": None, "EXTRACT_LOOKBACK_DAYS": 3,
-    "DVC_ALERT_WEBHOOK_URL": None,
+    "WAREHOUSE_WORK_MEM": "256MB", "WAREHOUSE_RANDOM_PAGE_COST": 1.1, "WAREHOUSE_MEMORY_LIMIT": None,
+    "EXTRACT_LOOKBACK_DAYS": 3, "DVC_ALERT_WEBHOOK_URL": None,
     "DVC_SCHEDULE_START": date(2022, 1, 1), "DVC_SCHEDULE_END": None, "DVC_CATCHUP": False,
     "DVC_BI_READER_ROLE": "dvc_bi_reader", "DVC_BI_READER_PASSWORD": None,
 }
@@ -55,6 +55,7 @@ def test_the_environment_overrides_with_typed_values(environ):
              "QUARANTINE_MIN_COUNT": "7", "VOLUME_MIN_RATIO": "0.5", "VOLUME_MAX_RATIO": "4",
              "VOLUME_MIN_BASELINE": "30", "SOURCE_MAX_ATTEMPTS": "3", "REFERENCE_MAX_AGE_HOURS": "1.5",
              "DATA_DOCS_DIR": "/srv/docs", "DATA_DOCS_KEEP_DAYS": "30", "WAREHOUSE_WORK_MEM": "1GB",
+             "WAREHOUSE_RANDOM_PAGE_COST": "4",
              "WAREHOUSE_MEMORY_LIMIT": "2GB", "EXTRACT_LOOKBACK_DAYS": "5", "DVC_ALERT_WEBHOOK_URL": "https://hooks.example/T0/x",
              "DVC_SCHEDULE_START": "2022-01-01", "DVC_SCHEDULE_END": "2022-01-31", "DVC_CATCHUP": "true",
              "DVC_BI_READER_ROLE": "bi", "DVC_BI_READER_PASSWORD": "pw"}
@@ -64,8 +65,8 @@ def test_the_environment_overrides_with_typed_values(environ):
     assert s == {**DEFAULTS, **given, "ONESTOP_URL": "https://onestop.example.vn", "QUARANTINE_MAX_SHARE": 0.2,
                  "QUARANTINE_MIN_COUNT": 7, "VOLUME_MIN_RATIO": 0.5, "VOLUME_MAX_RATIO": 4.0,
                  "VOLUME_MIN_BASELINE": 30.0, "SOURCE_MAX_ATTEMPTS": 3, "REFERENCE_MAX_AGE_HOURS": 1.5,
-                 "DATA_DOCS_KEEP_DAYS": 30, "EXTRACT_LOOKBACK_DAYS": 5, "DVC_SCHEDULE_START": date(2022, 1, 1),
-                 "DVC_SCHEDULE_END": date(2022, 1, 31), "DVC_CATCHUP": True}
+                 "DATA_DOCS_KEEP_DAYS": 30, "WAREHOUSE_RANDOM_PAGE_COST": 4.0, "EXTRACT_LOOKBACK_DAYS": 5,
+                 "DVC_SCHEDULE_START": date(2022, 1, 1), "DVC_SCHEDULE_END": date(2022, 1, 31), "DVC_CATCHUP": True}
 
 
 def test_settings_read_the_environment_as_it_is_now(environ):
@@ -133,6 +134,7 @@ def test_the_simulator_accepts_what_the_pipeline_sends(environ):
     ("PROVINCE", "Lào Cai", "PROVINCE='Lào Cai': not a province code such as lao_cai, cao_bang, lai_chau"),
     ("WAREHOUSE_WORK_MEM", "256MB'; DROP TABLE x; --",
      "WAREHOUSE_WORK_MEM=\"256MB'; DROP TABLE x; --\": not a PostgreSQL memory size such as 256MB"),
+    ("WAREHOUSE_RANDOM_PAGE_COST", "0", "WAREHOUSE_RANDOM_PAGE_COST='0': not a number above 0 such as 1.1"),
     ("WAREHOUSE_MEMORY_LIMIT", "lots", "WAREHOUSE_MEMORY_LIMIT='lots': not a DuckDB memory size such as 2GB"),
     ("DVC_SCHEDULE_START", "2022-13-01", "DVC_SCHEDULE_START='2022-13-01': not a date YYYY-MM-DD"),
     ("DVC_CATCHUP", "sometimes", "DVC_CATCHUP='sometimes': not true or false"),
@@ -200,17 +202,19 @@ def test_a_bad_connection_value_names_the_connection(environ):
     assert str(caught.value) == "VNPOST_URL='bcci.vnpost.vn' (Airflow connection vnpost): not an http(s):// URL"
 
 
-def test_the_work_mem_setting_reaches_every_postgresql_transaction(pg_url, monkeypatch):
-    """WAREHOUSE_WORK_MEM is set in each transaction the pipeline opens, and in the rolled-back ones the
-    benchmarks time, so that they measure what the pipeline runs."""
+def test_the_planner_settings_reach_every_postgresql_transaction(pg_url, monkeypatch):
+    """WAREHOUSE_WORK_MEM and WAREHOUSE_RANDOM_PAGE_COST are set in each transaction the pipeline opens, and in
+    the rolled-back ones the benchmarks time, so that they measure what the pipeline runs."""
     from etl.warehouse import Warehouse
 
     monkeypatch.setenv("WAREHOUSE_WORK_MEM", "77MB")
     wh = Warehouse(pg_url)
     with wh.begin() as conn:
         assert conn.exec_driver_sql("SHOW work_mem").scalar() == "77MB"
+        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"
     with wh.rolled_back() as conn:
         assert conn.exec_driver_sql("SHOW work_mem").scalar() == "77MB"
+        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"
         conn.exec_driver_sql("CREATE TABLE not_kept (x integer)")
     with wh.begin() as conn:
         assert conn.exec_driver_sql("SELECT to_regclass('not_kept')").scalar() is None
