@@ -481,7 +481,9 @@ def province_year(args) -> Outcome:
         result.rows.append(Row(f"province-year ({kind}): {args.nights} nights, {args.big_dossiers_per_year:,}/yr"
                                + ("" if whole else ", × 365 (extrapolation)"), seconds[kind], [], flat,
                                "minutes for 365 nights" + ("" if whole else ", extrapolated"),
-                               "≤ 30 min for 365 nights", statistics.median(flat) <= 30))
+                               "≤ 30 min for 365 nights",
+                               # only the year itself judges the bar: the first nights are the cheapest
+                               statistics.median(flat) <= 30 if whole else None))
         per_night = ([f"mean {statistics.mean(r):.1f} s, max {max(r):.1f} s" for r in nights[kind]] if whole
                      else [[round(s, 1) for s in r] for r in nights[kind]])
         result.details.append(
