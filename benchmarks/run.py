@@ -20,8 +20,8 @@ loads 1,000,000 rows):
                 `etl.pipeline.load_window` for every daily feed (records/s), beside plain_read.py over
                 the same window.
 - province-year `backfill` over --nights nights at 1,000,000 a year on DuckDB and on PostgreSQL:
-                seconds a night, extrapolated to 365 nights (--nights 365: the year itself, about an
-                hour and a half with both databases and the simulator's year generated first).
+                seconds a night, extrapolated to 365 nights, which does not judge the bar (--nights 365:
+                the year itself, well over an hour: the simulator's year first, then 22-25 min a database).
 - country       benchmarks/bench_national.py (15,000,000 a year; long): only when named.
 
 --latency S answers every simulator request S seconds late, as a source across a network would (the

@@ -207,14 +207,17 @@ def test_the_planner_settings_reach_every_postgresql_transaction(pg_url, monkeyp
     the rolled-back ones the benchmarks time, so that they measure what the pipeline runs."""
     from etl.warehouse import Warehouse
 
-    monkeypatch.setenv("WAREHOUSE_WORK_MEM", "77MB")
     wh = Warehouse(pg_url)
     with wh.begin() as conn:
+        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"  # the default, not the server's 4
+    monkeypatch.setenv("WAREHOUSE_WORK_MEM", "77MB")
+    monkeypatch.setenv("WAREHOUSE_RANDOM_PAGE_COST", "2.5")
+    with wh.begin() as conn:
         assert conn.exec_driver_sql("SHOW work_mem").scalar() == "77MB"
-        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"
+        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "2.5"
     with wh.rolled_back() as conn:
         assert conn.exec_driver_sql("SHOW work_mem").scalar() == "77MB"
-        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"
+        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "2.5"
         conn.exec_driver_sql("CREATE TABLE not_kept (x integer)")
     with wh.begin() as conn:
         assert conn.exec_driver_sql("SELECT to_regclass('not_kept')").scalar() is None
