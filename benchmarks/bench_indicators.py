@@ -93,7 +93,9 @@ def offer_arrays(profile, d: date) -> pd.DataFrame:
 
 
 # -- synthetic dossiers ------------------------------------------------------------------------
-def synthetic_year(profile, per_year: int, seed: int = 2022) -> dict[str, pd.DataFrame]:
+def synthetic_year(profile, per_year: int, seed: int = 2022, number_from: int = 0) -> dict[str, pd.DataFrame]:
+    """`per_year` dossiers spread over the year, numbered from `number_from` (so that chunks of a larger
+    year, each with its own seed, never share a code)."""
     rng = np.random.default_rng(seed)
     days = pd.date_range(f"{YEAR}-01-01", f"{YEAR}-12-31", freq="D")
     weight = np.where(days.dayofweek == 5, 0.3, np.where(days.dayofweek == 6, 0.1, 1.0))
@@ -146,7 +148,8 @@ def synthetic_year(profile, per_year: int, seed: int = 2022) -> dict[str, pd.Dat
     t6_paid = t6 + ((finish - t6) * 0.5).astype("timedelta64[s]")
     ret = finish + np.where(result_channel == 2, secs(60, 3 * 3600), secs(3600, 5 * 86400))
 
-    codes = np.array([f"{a}-{i:07d}" for i, a in enumerate(svc["agency_code"].values)], dtype=object)
+    numbers = np.arange(number_from, number_from + n)
+    codes = np.array([f"{a}-{i:07d}" for a, i in zip(svc["agency_code"].values, numbers, strict=True)], dtype=object)
     base = {
         "dossier_code": codes, "procedure_code": svc["procedure_code"].values, "agency_code": svc["agency_code"].values,
         "channel": channel, "submitted_at": sub, "result_channel": result_channel,
@@ -209,7 +212,7 @@ def synthetic_year(profile, per_year: int, seed: int = 2022) -> dict[str, pd.Dat
     paid_when = np.where(pay_late, t6_paid, np.where(pay_online > 0, sub, rec))
     pays = fee & ~rejected & (~pay_late | goes_on)
     online_tx = pays & (pay_online > 0)
-    tx_ids = np.array([f"TX{i:09d}" for i in range(n)], dtype=object)
+    tx_ids = np.array([f"TX{i:09d}" for i in numbers], dtype=object)
     refund = online_tx & (withdrawn | stopped) & (u() < 0.7)
     payment = pd.DataFrame({
         "transaction_id": tx_ids[pays], "dossier_code": codes[pays], "amount": base["fee_amount"][pays],
@@ -220,7 +223,7 @@ def synthetic_year(profile, per_year: int, seed: int = 2022) -> dict[str, pd.Dat
         "receipt_no": None, "batch_id": 0})
     failed = online_tx & (u() < 0.08)
     cancelled = pd.DataFrame({
-        "transaction_id": np.char.add("TF", np.arange(failed.sum()).astype(str)).astype(object),
+        "transaction_id": np.char.add("TF", numbers[failed].astype(str)).astype(object),
         "dossier_code": codes[failed], "amount": base["fee_amount"][failed], "method": 2,
         "channel": np.where(pay_online[failed] == 1, "DVCQG", "CONG_TINH"), "status": "cancelled",
         "transaction_at": paid_when[failed] - np.timedelta64(3600, "s"),
@@ -249,10 +252,10 @@ def synthetic_year(profile, per_year: int, seed: int = 2022) -> dict[str, pd.Dat
 
     post_in, post_out = channel == 3, (result_channel == 3) & goes_on
     postal = pd.concat([
-        pd.DataFrame({"item_code": np.char.add("EL", np.flatnonzero(post_in).astype(str)).astype(object),
+        pd.DataFrame({"item_code": np.char.add("EL", numbers[post_in].astype(str)).astype(object),
                       "dossier_code": codes[post_in], "service_type": "THU_GOM", "collection_status": 3,
                       "created_at": sub[post_in], "delivered_at": rec[post_in], "updated_at": rec[post_in]}),
-        pd.DataFrame({"item_code": np.char.add("EB", np.flatnonzero(post_out).astype(str)).astype(object),
+        pd.DataFrame({"item_code": np.char.add("EB", numbers[post_out].astype(str)).astype(object),
                       "dossier_code": codes[post_out], "service_type": "PHAT_KQ", "collection_status": 3,
                       "created_at": finish[post_out], "delivered_at": ret[post_out], "updated_at": ret[post_out]}),
     ], ignore_index=True)
@@ -285,13 +288,34 @@ def as_of(frames: dict[str, pd.DataFrame], until: date) -> dict[str, pd.DataFram
             "core.sync_receipt": sync[sync["synced_at"].values < cut], "core.postal_order": postal}
 
 
-def bulk_load(wh: Warehouse, frames: dict[str, pd.DataFrame]) -> None:
+def bulk_load(wh: Warehouse, frames: dict[str, pd.DataFrame], replace: bool = True) -> None:
     with wh.begin() as conn:
         for table, frame in frames.items():
-            conn.exec_driver_sql(f"DELETE FROM {table}")
+            if replace:
+                conn.exec_driver_sql(f"DELETE FROM {table}")
             wh.bulk_insert(conn, frame, table)
-        if wh.dialect == "postgresql":
-            conn.exec_driver_sql("ANALYZE")
+        wh.analyze(conn, *frames)
+
+
+def build_year(wh: Warehouse, profile, per_year: int, chunk: int, until: date | None) -> None:
+    """The synthetic year generated and bulk-inserted `chunk` dossiers at a time, each chunk a year of
+    its own seed, so that memory follows the chunk (15 million a year in one frame would not fit)."""
+    for number_from in range(0, per_year, chunk):
+        size = min(chunk, per_year - number_from)
+        began = time.perf_counter()
+        frames = synthetic_year(profile, size, seed=2022 + number_from // chunk, number_from=number_from)
+        if until:
+            frames = as_of(frames, until)
+        sizes = ", ".join(f"{t.split('.')[1]} {len(f):,}" for t, f in frames.items())
+        print(f"generated dossiers {number_from:,}..{number_from + size - 1:,} "
+              f"in {time.perf_counter() - began:.0f} s: {sizes}", flush=True)
+        began = time.perf_counter()
+        bulk_load(wh, frames, replace=number_from == 0)
+        print(f"bulk-inserted into core in {time.perf_counter() - began:.0f} s", flush=True)
+        del frames
+    if wh.dialect == "postgresql":
+        with wh.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")  # the reference tables too
 
 
 # -- the benchmark ------------------------------------------------------------------------------
@@ -325,12 +349,13 @@ def statement_times(wh: Warehouse) -> Iterator[dict[str, list[float]]]:
         sa.event.remove(wh.engine, "after_cursor_execute", after)
 
 
-def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, rounds: int, statements: int = 0) -> None:
+def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, rounds: int, statements: int = 0,
+                                kinds: tuple[str, ...] = ("full", "incremental")) -> None:
     """What the nightly run does on `night`: restate its look-back dates and the night's date, in full and
     incrementally from the published date before them, interleaved, each rolled back. With `statements`,
     the slowest statements of the last incremental round and the dossiers it read."""
     start, end = night - timedelta(days=config.settings().extract_lookback_days), night
-    times: dict[str, list[float]] = {"full": [], "incremental": []}
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
     results = set()
     for _ in range(rounds):
         for kind in times:
@@ -361,6 +386,8 @@ def nightly_full_vs_incremental(wh: Warehouse, province: str, night: date, round
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers-per-year", type=int, default=1_000_000)
+    parser.add_argument("--chunk", type=int, default=1_000_000,
+                        help="dossiers generated and inserted at a time (memory follows it)")
     parser.add_argument("--url", default="duckdb:///var/bench_indicators.duckdb",
                         help="warehouse URL; for PostgreSQL a database that may be dropped and re-created")
     parser.add_argument("--ranges", default="30,90,365", help="numbers of snapshot dates from 1 January")
@@ -376,6 +403,13 @@ def main() -> None:
                         help="the nights restated by --nightly (comma-separated dates; each restates its date "
                              "and the EXTRACT_LOOKBACK_DAYS before), e.g. 2022-12-03 for one whose look-back "
                              "starts a month")
+    parser.add_argument("--publish", default="",
+                        help="dates to publish in full, one at a time, before --nightly (comma-separated), "
+                             "e.g. 2022-12-27, the date before 31 December's look-back: what an incremental "
+                             "night starts from, without --ranges 361")
+    parser.add_argument("--incremental-only", action="store_true",
+                        help="with --nightly, time only the incremental restatement (the full one reads the "
+                             "whole year to date: long at the country's volume)")
     parser.add_argument("--statements", type=int, default=0,
                         help="with --nightly, print this many of the incremental run's slowest statements")
     args = parser.parse_args()
@@ -396,14 +430,7 @@ def main() -> None:
     if not args.keep:
         took, profile = timed("reference", lambda: load_reference(wh, province))
         print(f"reference data (simulator profile lao_cai_2022) loaded in {took:.0f} s", flush=True)
-        took, frames = timed("generate", lambda: synthetic_year(profile, args.dossiers_per_year))
-        if args.until:
-            frames = as_of(frames, args.until)
-        sizes = ", ".join(f"{t.split('.')[1]} {len(f):,}" for t, f in frames.items())
-        print(f"generated {args.dossiers_per_year:,} dossiers in {took:.0f} s: {sizes}", flush=True)
-        took, _ = timed("load", lambda: bulk_load(wh, frames))
-        print(f"bulk-inserted into core in {took:.0f} s", flush=True)
-        del frames
+        build_year(wh, profile, args.dossiers_per_year, args.chunk, args.until)
     with wh.begin() as conn:
         versions = conn.exec_driver_sql("SELECT count(*) FROM core.dossier_history").scalar()
         agencies = conn.exec_driver_sql("SELECT count(*) FROM core.agency").scalar()
@@ -417,6 +444,9 @@ def main() -> None:
         took, rows = timed("range", lambda: indicators.publish_range(wh, start, end, province))  # noqa: B023
         results.append((n_dates, took))
         print(f"{n_dates:>15} {took:>9.1f} {took / n_dates:>9.3f} {rows:>13,}", flush=True)
+    for day in [date.fromisoformat(d) for d in args.publish.split(",") if d.strip()]:
+        took, rows = timed("publish", lambda: indicators.publish_range(wh, day, day, province))  # noqa: B023
+        print(f"published {day} in full: {took:.1f} s, {rows:,} rows", flush=True)
     if args.daily:
         single = []
         for i in range(args.daily):
@@ -429,7 +459,8 @@ def main() -> None:
               f"-> a year day by day ≈ {365 * mean / 60:.0f} min")
     if args.nightly:
         for night in args.nights.split(","):
-            nightly_full_vs_incremental(wh, province, date.fromisoformat(night), args.nightly, args.statements)
+            nightly_full_vs_incremental(wh, province, date.fromisoformat(night), args.nightly, args.statements,
+                                        kinds=("incremental",) if args.incremental_only else ("full", "incremental"))
     if len(results) >= 2:
         (n0, t0), (n1, t1) = results[0], results[-1]
         print(f"cost ratio {n1} vs {n0} dates: {t1 / t0:.1f}x for {n1 / n0:.1f}x the dates "
