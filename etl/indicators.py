@@ -71,7 +71,7 @@ def measure_codes() -> list[str]:
 
 def counts_dossiers(code: str) -> bool:
     """Whether the measure reads the dossiers' working tables (and so, in an incremental run, only
-    the dossiers that changed): every measure but those of configuration and transactions."""
+    the dossiers that changed): every measure but those of the configuration."""
     return bool(DOSSIER_TABLES & set(re.findall(r"\bind_\w+", sql_file(f"indicators/measures/{code}.sql"))))
 
 

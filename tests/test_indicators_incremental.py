@@ -128,11 +128,30 @@ def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(wareh
         assert "2022-05-14 has 359 published rows, not 360" in caplog.text
 
 
-def test_measures_of_configuration_and_transactions_are_computed_whole():
-    """They read complete inputs in an incremental run too; every other measure counts dossiers."""
+def test_measures_of_configuration_are_computed_whole():
+    """They read complete inputs in an incremental run too; every other measure, the transactions' too,
+    counts the dossiers read."""
     whole = {c for c in indicators.measure_codes() if not indicators.counts_dossiers(c)}
     assert whole == {"full_online_service_rate", "fee_online_payment_enabled_rate",
-                     "national_portal_integration_rate", "online_payment_transaction_rate"}
+                     "national_portal_integration_rate"}
+
+
+def test_incremental_runs_count_transactions_of_dossiers_that_did_not_change_otherwise(warehouse):
+    """The transactions' measure counts the changed dossiers' transactions only: a transaction dated in
+    the range, of a dossier without another change then, makes its dossier one of them. Here a counter
+    payment and a PayGov transaction of 11 May for dossiers with no version, event or evidence near it
+    (o2, c2), and a counter payment of 9 May, which leaves the day's figure on the 10th."""
+    load_fixture(warehouse)
+    with warehouse.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO core.payment (transaction_id, dossier_code, amount, method, channel, status, "
+            "transaction_at, updated_at, batch_id) VALUES (:t, :d, 50000, 1, 'TAI_QUAY', 'paid', :at, :at, 0)"),
+            [{"t": "T11", "d": "o2", "at": "2022-05-11 10:00:00"}, {"t": "T12", "d": "c2", "at": "2022-05-09 15:00:00"}])
+        conn.execute(sa.text(
+            "INSERT INTO core.paygov_transaction (transaction_id, dossier_code, amount, error_code, "
+            "transaction_at, batch_id) VALUES ('G4', 'c2', 50000, '00', '2022-05-11 11:00:00', 0)"))
+    assert _walk_incrementally(warehouse, date(2022, 5, 8), date(2022, 5, 13)) == _days(date(2022, 5, 9),
+                                                                                       date(2022, 5, 13))
 
 
 def test_the_service_measures_ask_only_what_the_stand_in_dossiers_answer():

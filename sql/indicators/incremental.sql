@@ -2,8 +2,8 @@
 -- :range_start is published and current, and the dossiers' working tables held only the
 -- dossiers whose part can change after it (scope_changed.sql). For the indicators counted from
 -- them (ind_code.incremental), a later date's figure is the published figure of :range_start
--- plus the change of this run's figure from :range_start to the date; the others (configuration,
--- transactions) were computed from complete inputs and stand. :range_start itself is not
+-- plus the change of this run's figure from :range_start to the date; the others (the
+-- configuration's) were computed from complete inputs and stand. :range_start itself is not
 -- republished.
 DROP TABLE IF EXISTS ind_value_next;
 CREATE TEMPORARY TABLE ind_value_next AS

@@ -19,19 +19,20 @@ WHERE updated_at >= CAST(:start_ts AS timestamp)
    OR returned_at >= CAST(:events_from_ts AS timestamp) OR rejected_at >= CAST(:events_from_ts AS timestamp)
    OR (due_at >= CAST(:start_next_ts AS timestamp) AND due_at < CAST(:end_next_ts AS timestamp))
 UNION
--- evidence from the other systems dated after :range_start: a national-portal sync, an online
--- payment, a postal order
+-- evidence from the other systems dated after :range_start: a national-portal sync, a postal order
 SELECT dossier_code FROM core.sync_receipt
 WHERE error_code = 0
   AND synced_at >= CAST(:start_next_ts AS timestamp) AND synced_at < CAST(:end_next_ts AS timestamp)
 UNION
+-- a successful payment transaction (online evidence, and a transaction counted by the period's
+-- transactions) from :events_from_ts, as for a dossier's events
 SELECT dossier_code FROM core.payment
-WHERE method = 2 AND status IN ('paid', 'refunded')
-  AND transaction_at >= CAST(:start_next_ts AS timestamp) AND transaction_at < CAST(:end_next_ts AS timestamp)
+WHERE status IN ('paid', 'refunded')
+  AND transaction_at >= CAST(:events_from_ts AS timestamp) AND transaction_at < CAST(:end_next_ts AS timestamp)
 UNION
 SELECT dossier_code FROM core.paygov_transaction
 WHERE error_code = '00'
-  AND transaction_at >= CAST(:start_next_ts AS timestamp) AND transaction_at < CAST(:end_next_ts AS timestamp)
+  AND transaction_at >= CAST(:events_from_ts AS timestamp) AND transaction_at < CAST(:end_next_ts AS timestamp)
 UNION
 SELECT dossier_code FROM core.postal_order
 WHERE collection_status <> 4

@@ -204,3 +204,28 @@ WHERE collection_status <> 4
   AND dossier_code IN (SELECT dossier_code FROM ind_version)
 GROUP BY dossier_code;
 
+
+-- The year's successful payment transactions up to the range's end, of the dossiers read, at the
+-- agency of the dossier (its current version): a one-stop payment that reached "paid" (a later refund
+-- does not undo it; pending and cancelled attempts never count), online when HinhThucThanhToan is 2,
+-- and a successful PayGov transaction ('00') the one-stop system does not have (online). Per dossier,
+-- so that an incremental run reads only the changed dossiers' transactions (scope_changed.sql lists
+-- those with one dated from :events_from_ts), not the year's.
+DROP TABLE IF EXISTS ind_transaction;
+CREATE TEMPORARY TABLE ind_transaction AS
+SELECT t.transaction_id, t.dossier_code, d.agency_code, t.transaction_at, t.online, t.one_stop
+FROM (
+    SELECT transaction_id, dossier_code, transaction_at, method = 2 AS online, TRUE AS one_stop
+    FROM core.payment
+    WHERE status IN ('paid', 'refunded')
+      AND transaction_at >= CAST(:cal_start_ts AS timestamp)
+      AND transaction_at < CAST(:end_next_ts AS timestamp)
+    UNION ALL
+    SELECT g.transaction_id, g.dossier_code, g.transaction_at, TRUE, FALSE
+    FROM core.paygov_transaction g
+    WHERE g.error_code = '00'
+      AND g.transaction_at >= CAST(:cal_start_ts AS timestamp)
+      AND g.transaction_at < CAST(:end_next_ts AS timestamp)
+      AND NOT EXISTS (SELECT 1 FROM core.payment p WHERE p.transaction_id = g.transaction_id)
+) t
+JOIN ind_history d ON d.dossier_code = t.dossier_code AND d.valid_to IS NULL;
