@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from etl import indicators
-from tests.fixtures.all_indicators import load_fixture, load_reference_and_dossiers
+from etl import indicators, load
+from tests.fixtures.all_indicators import DEPT, P1, V, load_fixture, load_reference_and_dossiers
 from tests.fixtures.reference import assert_same, reference_snapshot, warehouse_snapshot
 from tests.test_indicators_all import SUPPLEMENT_DOSSIERS
 
@@ -128,6 +128,37 @@ def test_an_incremental_run_falls_back_to_a_full_run_where_it_cannot_start(wareh
         assert "2022-05-14 has 359 published rows, not 360" in caplog.text
 
 
+POSTAL_ORDER = ("INSERT INTO core.postal_order (item_code, dossier_code, service_type, collection_status, "
+                "created_at, updated_at, batch_id) VALUES ('EB9', 'a0u', 'PHAT_KQ', 3, :at, :at, 0)")
+ONLINE_PAYMENT = ("INSERT INTO core.payment (transaction_id, dossier_code, amount, method, channel, status, "
+                  "transaction_at, updated_at, batch_id) VALUES ('T19', 'a0u', 50000, 2, 'DVCQG', 'paid', :at, :at, 0)")
+
+
+@pytest.mark.parametrize("evidence, arrival", [
+    (POSTAL_ORDER, {"channel": 3}),                  # bcci_procedure_rate: a dossier by post
+    (ONLINE_PAYMENT, {"channel": 1, "paid": 1}),     # fee_online_paid_procedure_rate: one paid online
+], ids=["by-post-through-its-order", "paid-online-through-its-transaction"])
+def test_a_service_s_stand_in_answers_through_the_other_systems_evidence(warehouse, evidence, arrival):
+    """DEPT's P1 has one dossier received in May that is by post (or paid online): a0u, at the counter,
+    with its result at the counter and no paid flag, so only through its postal order (its online
+    payment). On the nights of 9-13 May it does not change, nor does a0b (counter, nothing else, a smaller
+    code), and a0c of the same service, by post (paid online), arrives on the 11th. The incremental run
+    must read a0u as the service's stand-in for that question, not a0b for "any dossier": without it the
+    service would gain such a dossier on the 11th."""
+    load_fixture(warehouse)
+    due = "20220527170000"
+    dossiers = [V("a0b", DEPT, P1, "20220502090000", channel=1, status=2, received="20220502090000", due=due, result=1),
+                V("a0u", DEPT, P1, "20220503090000", channel=1, status=2, received="20220503090000", due=due, result=1),
+                V("a0c", DEPT, P1, "20220511090000", status=2, received="20220511090000", due=due, result=1,
+                  **arrival)]
+    with warehouse.begin() as conn:
+        load.load_batch(warehouse, conn, load.entity("dossier", b"k"), [dossiers],
+                        load.open_batch(warehouse, "onestop", "dossier", None, None))
+        conn.execute(sa.text(evidence), {"at": "2022-05-04 09:00:00"})
+    assert _walk_incrementally(warehouse, date(2022, 5, 8), date(2022, 5, 13)) == _days(date(2022, 5, 9),
+                                                                                       date(2022, 5, 13))
+
+
 def test_measures_of_configuration_are_computed_whole():
     """They read complete inputs in an incremental run too; every other measure, the transactions' too,
     counts the dossiers read."""
@@ -146,7 +177,8 @@ def test_incremental_runs_count_transactions_of_dossiers_that_did_not_change_oth
         conn.execute(sa.text(
             "INSERT INTO core.payment (transaction_id, dossier_code, amount, method, channel, status, "
             "transaction_at, updated_at, batch_id) VALUES (:t, :d, 50000, 1, 'TAI_QUAY', 'paid', :at, :at, 0)"),
-            [{"t": "T11", "d": "o2", "at": "2022-05-11 10:00:00"}, {"t": "T12", "d": "c2", "at": "2022-05-09 15:00:00"}])
+            [{"t": "T11", "d": "o2", "at": "2022-05-11 10:00:00"},
+             {"t": "T12", "d": "c2", "at": "2022-05-09 15:00:00"}])
         conn.execute(sa.text(
             "INSERT INTO core.paygov_transaction (transaction_id, dossier_code, amount, error_code, "
             "transaction_at, batch_id) VALUES ('G4', 'c2', 50000, '00', '2022-05-11 11:00:00', 0)"))
