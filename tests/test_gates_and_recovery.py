@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from etl import indicators, load, pipeline
 from etl.timeutil import Window
-from tests.fixtures.small_province import COMM, DEPT, DOSSIERS, load_fixture, version
+from tests.fixtures.small_province import COMM, DEPT, DIST, DOSSIERS, load_fixture, version
 
 DAY = date(2022, 3, 15)  # a Tuesday
 
@@ -122,8 +122,9 @@ def _daily(res, day, pages_by_entity):
     return pipeline.publish_indicators(res, day)
 
 
-def payment(tid, dossier, when):
-    return {"MaGiaoDich": tid, "MaHoSo": dossier, "SoTien": 50000, "HinhThucThanhToan": 2, "KenhThanhToan": "DVCQG",
+def payment(tid, dossier, when, counter=False):
+    return {"MaGiaoDich": tid, "MaHoSo": dossier, "SoTien": 50000, "HinhThucThanhToan": 1 if counter else 2,
+            "KenhThanhToan": "TAI_QUAY" if counter else "DVCQG",
             "TrangThai": "DA_THANH_TOAN", "ThoiGianGD": when, "SoBienLai": None, "NgayCapNhat": when}
 
 
@@ -430,7 +431,8 @@ def _unchanged_counts(caplog) -> dict[str, tuple[int, int]]:
 def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog, first):
     """Each night restates its look-back dates from the published date before them, adding only what
     changed (etl/indicators.py), also when they start a month (from 02-25: 1 March); with a
-    version arriving late and a payment, what the nights leave equals a full publication of the same dates."""
+    version arriving late and a payment, and a counter payment for a dossier that changes nothing else then
+    (the transactions' measure counts it), what the nights leave equals a full publication of the same dates."""
     load_fixture(res.warehouse, [])
     nights = [first + timedelta(days=i) for i in range(7)]
 
@@ -439,7 +441,10 @@ def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog
 
     d0 = version("n-1", DEPT, at(0, "090000"), channel=2, status=2, received=at(0, "090000"), due=at(3, "170000"))
     records = {
-        nights[0]: {"dossier": [d0]},
+        # n-3, the only dossier of its service: received on the first night, due long after the last, paid
+        # at the counter on the last night
+        nights[0]: {"dossier": [d0, version("n-3", DIST, at(0, "100000"), status=2, received=at(0, "100000"),
+                                            due=f"{nights[0] + timedelta(days=30):%Y%m%d}170000")]},
         nights[1]: {"dossier": [version("n-2", COMM, at(1, "100000"), status=2, received=at(1, "100000"),
                                         due=at(6, "170000"))]},
         # a version of n-1 dated two days back arrives late, with its payment; n-1 is overdue from night 3
@@ -448,6 +453,7 @@ def test_nights_publish_incrementally_and_match_a_full_republication(res, caplog
                     "payment": [payment("pn-1", "n-1", at(1, "160000"))]},
         nights[5]: {"dossier": [version("n-1", DEPT, at(5, "100000"), channel=2, status=9,
                                         received=at(0, "090000"), due=at(3, "170000"), finished=at(5, "100000"))]},
+        nights[6]: {"payment": [payment("pc-3", "n-3", at(6, "110000"), counter=True)]},
     }
     caplog.set_level("INFO", logger="etl.indicators")
     for night in nights:
