@@ -1,4 +1,4 @@
-"""Loading: every entity validated then upserted on its natural key (dossiers through staging),
+"""Loading: every entity validated then upserted on its natural key (dossier versions merged through staging),
 quarantine, validation results, ops.batch and ops.watermark."""
 from __future__ import annotations
 
@@ -354,13 +354,26 @@ def _parse(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult, re
             hashes, state = [hashes[i] for i in kept], [state[i] for i in kept]
     frame = transform.frame(spec.spec, records)
     if state is not None:
-        frame = frame.assign(record_hash=hashes, _state=pd.Series(state, index=frame.index, dtype=object))
+        frame = frame.assign(record_hash=hashes, _state=pd.Series(state, index=frame.index, dtype=object),
+                             _key_new=[s == "new" for s in state])
     return frame, records
 
 
 def _with_payloads(rows: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
     """`rows` with `_payload`: their records as quarantine and ops.pending keep them."""
     return rows.assign(_payload=[transform.payload(records[i]) for i in rows[ROW_ID]])
+
+
+def write_versions(wh: Warehouse, conn: Connection, spec: Entity, valid: pd.DataFrame, key_new: pd.Series) -> int:
+    """A chunk of versions, one row per version, for the merge (`spec.merge_sql`). The versions of dossiers the
+    history holds no row of (`key_new`, told by the fingerprints' probe), each alone in the chunk, go straight
+    to the history: written once, not staged and inserted again, which most of a catch-up's or a first load's
+    rows are (docs/benchmarks.md, "Loading"). The rest go to staging; if a later chunk of the batch sends a
+    version of such a dossier, the history holds it by then, so it is staged and merged like any other."""
+    valid = valid.assign(_key_new=key_new).sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
+    straight = valid.pop("_key_new").astype(bool) & ~valid[spec.key[0]].duplicated(keep=False)
+    return (wh.bulk_insert(conn, valid[straight], spec.table)
+            + wh.bulk_insert(conn, valid[~straight], f"staging.{spec.name}"))
 
 
 def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[list[dict]],
@@ -394,9 +407,8 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
         _note_change(spec, batch, outcome.valid)
         resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
         valid = outcome.valid[spec.loaded].assign(batch_id=batch.batch_id)
-        if spec.merge_sql:  # one row per key: the merge inserts each once
-            valid = valid.sort_values(spec.newer, kind="stable").drop_duplicates(spec.key, keep="last")
-            batch.loaded += wh.bulk_insert(conn, valid, f"staging.{spec.name}")
+        if spec.merge_sql:
+            batch.loaded += write_versions(wh, conn, spec, valid, outcome.valid["_key_new"])
         else:
             if "batch_id" not in _table_columns(conn, spec.table):
                 valid = valid.drop(columns="batch_id")

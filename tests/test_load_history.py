@@ -1,5 +1,6 @@
-"""core.dossier_history does not depend on how a batch is cut into chunks: every chunk goes to staging
-and the batch is merged once (sql/load/merge_dossier.sql). The same versions in one chunk, in many small
+"""core.dossier_history does not depend on how a batch is cut into chunks: the versions of new dossiers alone
+in their chunk go straight to the history, the others to staging, and the batch is merged once
+(sql/load/merge_dossier.sql). The same versions in one chunk, in many small
 chunks, out of order, across batches and loaded twice give the same history (valid_to included), on
 DuckDB and PostgreSQL; the merge's joins stay set-based on PostgreSQL."""
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from etl import load
+from etl import load, transform
 from tests.fixtures.small_province import COMM, DEPT, DIST, load_fixture, version
 
 RECORDS = [
@@ -106,6 +107,33 @@ def test_a_version_resent_in_a_later_chunk_keeps_the_highest_status(warehouse, m
     load_fixture(warehouse, one_page_each(records))
     assert history(warehouse) == expected_history(records)
     assert ("a3", _time("20220305080000"), _time("20220306080000"), 4) in history(warehouse)
+
+
+def test_a_chunk_s_versions_of_new_dossiers_alone_in_it_are_written_straight_to_the_history(warehouse):
+    """load.write_versions: a version of a dossier the history holds none of, alone in its chunk, goes straight to
+    the history (written once); several versions of a new dossier, and a version of a stored one, go to staging,
+    and the merge gives each its valid_to. A version sent twice in the chunk is one version."""
+    load_fixture(warehouse, [[version("s1", DEPT, "20220301080000", status=2)]])
+    spec = load.entity("dossier", b"k")
+    sent = [version("n1", DEPT, "20220302080000"),
+            version("n2", DIST, "20220302080000", status=2), version("n2", DIST, "20220303080000", status=9),
+            version("s1", DEPT, "20220302080000", status=9),
+            version("n3", COMM, "20220304080000"), version("n3", COMM, "20220304080000")]
+    records = spec.pseudonymized(sent)
+    frame = transform.frame(spec.spec, records).assign(record_hash=spec.fingerprints(sent))
+    batch = load.open_batch(warehouse, "onestop", "dossier", None, None)
+    with warehouse.begin() as conn:
+        written = load.write_versions(warehouse, conn, spec, frame[spec.loaded].assign(batch_id=batch.batch_id),
+                                      frame["dossier_code"] != "s1")
+        straight, staged = ([tuple(r) for r in conn.exec_driver_sql(
+            f"SELECT dossier_code, updated_at FROM {table} WHERE batch_id = {batch.batch_id} ORDER BY 1, 2")]
+            for table in ("core.dossier_history", "staging.dossier"))
+        warehouse.run_script(conn, spec.merge_sql, {"batch_id": batch.batch_id})
+    assert written == 5
+    assert straight == [("n1", _time("20220302080000")), ("n3", _time("20220304080000"))]
+    assert staged == [("n2", _time("20220302080000")), ("n2", _time("20220303080000")),
+                      ("s1", _time("20220302080000"))]
+    assert history(warehouse) == expected_history([version("s1", DEPT, "20220301080000", status=2), *sent])
 
 
 def test_stored_fingerprints_tell_held_records_apart_from_changed_and_new_ones(warehouse):
