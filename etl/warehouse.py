@@ -136,7 +136,7 @@ class Warehouse:
 
     # -- schema -------------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Apply sql/migrations/*.sql in order, each once; reload the seed tables. Idempotent."""
+        """Apply the migrations (_migrations) in order, each once; reload the seed tables. Idempotent."""
         applied_now = []
         with self.begin() as conn:
             self.lock(conn, "migrate")
@@ -145,19 +145,20 @@ class Warehouse:
                 "CREATE TABLE IF NOT EXISTS ops.schema_migration ("
                 " filename text PRIMARY KEY, checksum text NOT NULL, applied_at timestamp NOT NULL)")
             done = {r[0]: r[1] for r in conn.exec_driver_sql("SELECT filename, checksum FROM ops.schema_migration")}
-            for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+            for path in self._migrations():
+                name = path.relative_to(SQL_DIR / "migrations").as_posix()
                 text = path.read_text(encoding="utf-8")
                 checksum = hashlib.sha256(text.encode()).hexdigest()
-                if path.name in done:
-                    if done[path.name] != checksum:
-                        log.warning("migration %s changed after it was applied; not re-applied", path.name)
+                if name in done:
+                    if done[name] != checksum:
+                        log.warning("migration %s changed after it was applied; not re-applied", name)
                     continue
                 for stmt in split_statements(text):
                     # exec_driver_sql hands psycopg a parameter dict: a literal % must be doubled.
                     self.execute_literal(conn, stmt)
                 conn.execute(sa.text("INSERT INTO ops.schema_migration VALUES (:f, :c, :t)"),
-                             {"f": path.name, "c": checksum, "t": local_now()})
-                applied_now.append(path.name)
+                             {"f": name, "c": checksum, "t": local_now()})
+                applied_now.append(name)
             self._load_seed(conn, "indicators.csv", "mart.indicator", key=["indicator_code"])
             from etl.reports.bi import after_migrate  # here: etl.reports imports this module
 
@@ -165,6 +166,12 @@ class Warehouse:
         if applied_now:
             log.info("applied migrations: %s", ", ".join(applied_now))
         return applied_now
+
+    def _migrations(self) -> list[Path]:
+        """sql/migrations/*.sql, then, on PostgreSQL, sql/migrations/postgresql/*.sql (its planner's settings)."""
+        portable = sorted((SQL_DIR / "migrations").glob("*.sql"))
+        own = sorted((SQL_DIR / "migrations" / "postgresql").glob("*.sql")) if self.dialect == "postgresql" else []
+        return portable + own
 
     def _load_seed(self, conn: Connection, filename: str, table: str, key: list[str]) -> None:
         frame = pd.read_csv(SQL_DIR / "seeds" / filename, dtype=str, keep_default_na=False)
