@@ -428,7 +428,11 @@ def main() -> None:
     elif url.startswith("duckdb:///") and not args.keep:
         Path(url[len("duckdb:///"):]).unlink(missing_ok=True)
     wh = Warehouse(url)
-    wh.migrate()
+    try:
+        wh.migrate()
+    except sa.exc.OperationalError as exc:
+        sys.exit(f"bench_indicators.py: cannot open {url} ({str(exc.orig).strip().splitlines()[-1]}); "
+                 "--keep reuses a warehouse built before: leave it out to build one")
     if not args.keep:
         took, profile = timed("reference", lambda: load_reference(wh, province))
         print(f"reference data (simulator profile lao_cai_2022) loaded in {took:.0f} s", flush=True)
