@@ -3,6 +3,12 @@
 
     .venv/bin/python benchmarks/bench_national.py [--dossiers-per-year 15000000] [--first 2022-01-03]
         [--nights 3] [--url postgresql+psycopg://postgres@127.0.0.1:5432/dvc_bench_national]
+        [--keep] [--base-url http://127.0.0.1:PORT]
+
+A mid-year night (docs/benchmarks.md gives the commands): --keep runs on a warehouse built beforehand
+(bench_indicators.py --until, its last date published by `python -m etl publish`) instead of a fresh one,
+and --base-url on a simulator already asked for the night's windows (at 15 million a year its 73-day
+look-back takes some twenty minutes to generate).
 
 The profile is `lao_cai_2022` (one province's agencies) carrying the whole country's volume: the
 simulator has no national profile, and what the pipeline's memory follows is the number of records
@@ -24,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -56,7 +63,7 @@ def prepare(base: str, day: date, lookback: int) -> dict[str, int]:
     h = {"X-API-Key": env("ONESTOP_API_KEY")}
     sizes = {}
     for stream in ("hoso", "thanhtoan"):
-        r = requests.get(f"{base}/onestop/api/v1/{stream}", headers=h, timeout=3600,
+        r = requests.get(f"{base}/onestop/api/v1/{stream}", headers=h, timeout=4 * 3600,
                          params={"tuNgay": f"{start:%Y%m%d}", "denNgay": f"{end:%Y%m%d}", "pageSize": 1})
         r.raise_for_status()
         sizes[stream] = r.json()["total"]
@@ -64,12 +71,12 @@ def prepare(base: str, day: date, lookback: int) -> dict[str, int]:
         "grant_type": "client_credentials", "client_id": env("NDXP_CLIENT_ID"),
         "client_secret": env("NDXP_CLIENT_SECRET")}).json()["access_token"]
     for path in ("dvcqg/v1/dongbo", "paygov/v1/giaodich"):
-        r = requests.get(f"{base}/ndxp/{path}", headers={"Authorization": f"Bearer {tok}"}, timeout=3600,
+        r = requests.get(f"{base}/ndxp/{path}", headers={"Authorization": f"Bearer {tok}"}, timeout=4 * 3600,
                          params={"fromDate": start.isoformat(), "toDate": end.isoformat(), "limit": 1})
         r.raise_for_status()
     tok = requests.post(f"{base}/vnpost/api/auth", timeout=60, json={
         "username": env("VNPOST_USERNAME"), "password": env("VNPOST_PASSWORD")}).json()["access_token"]
-    r = requests.get(f"{base}/vnpost/api/bcci/orders", headers={"access_token": tok}, timeout=3600,
+    r = requests.get(f"{base}/vnpost/api/bcci/orders", headers={"access_token": tok}, timeout=4 * 3600,
                      params={"fromDate": f"{start:%d/%m/%Y}", "toDate": f"{day:%d/%m/%Y}", "limit": 1})
     r.raise_for_status()
     sizes["bcci"] = r.json()["Total"]
@@ -94,18 +101,28 @@ def main() -> None:
     parser.add_argument("--nights", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/dvc_bench_national",
-                        help="PostgreSQL warehouse; the database is dropped and re-created")
+                        help="PostgreSQL warehouse; the database is dropped and re-created (before and after)")
+    parser.add_argument("--keep", action="store_true",
+                        help="run on the warehouse at --url as it is, and leave it: e.g. a mid-year history built by "
+                             "bench_indicators.py --until, with the date before the first night's look-back "
+                             "published by `python -m etl publish`")
+    parser.add_argument("--base-url", help="a simulator already running (`python -m mocks serve`, the same seed, "
+                                           "profile and volume), e.g. one asked for a mid-year night's windows "
+                                           "beforehand: its look-back takes long to generate")
     args = parser.parse_args()
 
     admin = sa.create_engine(args.url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     name = args.url.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    if not args.keep:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     work = Path(tempfile.mkdtemp(prefix="bench-national-"))
     lookback = 3
     try:
-        with run_simulator(seed=args.seed, profile="lao_cai_2022", dossiers_per_year=args.dossiers_per_year) as base:
+        simulator = nullcontext(args.base_url) if args.base_url else run_simulator(
+            seed=args.seed, profile="lao_cai_2022", dossiers_per_year=args.dossiers_per_year)
+        with simulator as base:
             pid = simulator_pid(int(base.rsplit(":", 1)[1]))
             environ = {**os.environ, "WAREHOUSE_URL": args.url, "ONESTOP_URL": base, "NDXP_URL": base,
                        "VNPOST_URL": base, "EXTRACT_LOOKBACK_DAYS": str(lookback),
@@ -125,8 +142,9 @@ def main() -> None:
                     break
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import pytest
 
 from etl import load, transform
+from tests.fixtures.plans import nested_loops_rescanning
 from tests.fixtures.small_province import COMM, DEPT, DIST, load_fixture, version
 
 RECORDS = [
@@ -151,14 +152,6 @@ def test_stored_fingerprints_tell_held_records_apart_from_changed_and_new_ones(w
     assert [s if isinstance(s, str) else None for s in states] == ["same", None, None, "new", "same"]
 
 
-def _nested_loops_rescanning(plan: dict) -> list[str]:
-    """The nested loops of a JSON plan whose inner side scans a whole table once per outer row."""
-    found = [f"{plan['Node Type']} rescanning {inner.get('Relation Name')} {inner['Actual Loops']} times"
-             for inner in plan.get("Plans", [])[1:2]
-             if plan["Node Type"] == "Nested Loop" and inner["Node Type"] == "Seq Scan" and inner["Actual Loops"] > 1]
-    return found + [f for child in plan.get("Plans", []) for f in _nested_loops_rescanning(child)]
-
-
 def test_a_night_of_new_versions_is_merged_without_rescanning_a_table_per_row(pg_url):
     """A night's versions are mostly new versions of stored dossiers. Asked to leave the stored versions out
     before joining the touched dossiers, PostgreSQL expected one row to remain and joined the touched
@@ -183,7 +176,7 @@ def test_a_night_of_new_versions_is_merged_without_rescanning_a_table_per_row(pg
         for stmt in split_statements(sql_file(load.entity("dossier").merge_sql)):
             if stmt.lstrip().upper().startswith(("INSERT", "UPDATE")):
                 [[plan]] = execute_named(conn, "EXPLAIN (ANALYZE, FORMAT JSON) " + stmt, {"batch_id": 2}).one()
-                rescans += _nested_loops_rescanning(plan["Plan"])
+                rescans += nested_loops_rescanning(plan["Plan"])
             else:
                 execute_named(conn, stmt, {"batch_id": 2})
         versions, open_versions = conn.exec_driver_sql(
