@@ -207,9 +207,8 @@ def test_a_quarantined_record_keeps_its_pseudonymized_payload_once_whatever_copi
 def test_postgresql_is_told_a_dossier_has_a_few_versions_and_duckdb_is_not_asked(pg_url, duckdb_url):
     """ANALYZE underestimates the distinct dossier codes of the history and of the sync receipts as they grow
     (320,923 for 15 million dossiers in 80 million versions; 623,729 for 6.2 million in 32 million receipts),
-    and the night's probes and the valid_to update then scanned whole tables (388 s against 39 s for the
-    history; a chunk of receipts of distinct dossiers, 3.8 s against 0.8 s). The PostgreSQL-only migrations
-    fix the estimates at a fifth of the rows; DuckDB gets no PostgreSQL syntax."""
+    and the history's night probes and valid_to update then scanned the whole table (388 s against 39 s). The
+    PostgreSQL-only migrations fix both estimates at a fifth of the rows; DuckDB gets no PostgreSQL syntax."""
     from etl.warehouse import Warehouse
 
     pg = Warehouse(pg_url)
