@@ -325,6 +325,38 @@ def test_the_working_tables_are_named_in_prepare_and_versions_sql():
     assert read and read <= prepared, read - prepared
 
 
+def test_a_single_date_numbers_its_versions_runs_without_sorting_them(pg_url):
+    """In a run of one date (the drill-down's, a date published alone) every version in force is its dossier's only
+    one, so versions.sql numbers its runs without the window over each dossier's versions. Sorting them was the
+    largest part of the drill-down's preparation at the country's volume (docs/benchmarks.md). Over a longer
+    range the versions that share it with others of their dossier still go through the window."""
+    from etl.warehouse import Warehouse, execute_named, split_statements, sql_file
+
+    wh = Warehouse(pg_url)
+    wh.migrate()
+    load_fixture(wh)
+    [numbering] = [stmt for stmt in split_statements(sql_file(indicators.VERSIONS))
+                   if "CREATE TEMPORARY TABLE ind_run" in stmt]
+
+    def sorted_and_read(start: date) -> tuple[int, int]:
+        def sorted_rows(node: dict) -> int:
+            own = node["Actual Rows"] if node["Node Type"] == "Sort" else 0
+            return own + sum(sorted_rows(child) for child in node.get("Plans", []))
+
+        with wh.rolled_back() as conn:
+            params = indicators.range_params(start, D, "lao_cai")
+            indicators.prepare(wh, conn, params)
+            [[plan]] = execute_named(conn, "EXPLAIN (ANALYZE, FORMAT JSON) " + numbering[numbering.index("WITH"):],
+                                     params).one()
+            return sorted_rows(plan["Plan"]), conn.exec_driver_sql("SELECT count(*) FROM ind_version").scalar()
+
+    single, versions = sorted_and_read(D)
+    assert versions > 10 and single == 0
+    ranged, versions = sorted_and_read(D - timedelta(days=60))
+    assert 0 < ranged < versions, "only the versions that share the range with others of their dossier are sorted"
+    wh.dispose()
+
+
 def test_the_working_tables_the_rollup_and_publication_read_are_planned_with_statistics(pg_url):
     """PostgreSQL gathers no statistics on temporary tables: from the estimates of a chain of CTEs it grouped
     the roll-up by sorting on text, and from an unanalyzed ind_value it probed the published snapshot once a

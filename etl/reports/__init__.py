@@ -56,10 +56,11 @@ def write_reports(wh: Warehouse, day: date, province: str, out: Path, period: st
     content = data.load(wh, day, period, province)
     paths = report_paths(out, day, period)
     written = []
-    # The drill-down is the database's work, the workbook Python's: one runs while the other waits.
+    # The drill-down is the database's work, the workbook mostly Python's: one runs while the other waits.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drilldown") as pool:
         drills = pool.submit(drilldown.write, wh, content, paths["csv"]) if "html" in formats else None
         if "xlsx" in formats:
+            content.received = data.received_per_service(wh, day)
             written.append(workbook.write_workbook(content, paths["xlsx"]))
         if drills is not None:
             content.drilldowns = drills.result()

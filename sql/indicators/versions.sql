@@ -37,7 +37,12 @@ WITH v AS (
              WHEN h.status IN (3, 8) THEN COALESCE(h.finished_at, h.rejected_at)
         END AS ended_at,
         GREATEST(CAST(h.updated_at AS date), CAST(:range_start AS date)) AS lo,
-        LEAST(COALESCE(CAST(h.valid_to AS date) - 1, CAST(:range_end AS date)), CAST(:range_end AS date)) AS hi
+        LEAST(COALESCE(CAST(h.valid_to AS date) - 1, CAST(:range_end AS date)), CAST(:range_end AS date)) AS hi,
+        -- as the source has them, for the drill-down's listing (sql/explain/list_dossier.sql), which would
+        -- otherwise join the whole history again for them (225 s of a year-end report at 15 million a year)
+        h.supplement_requested_at, h.supplement_due_at, h.paid_online, h.fee_amount,
+        h.has_digitized_components AS has_digitized_components_given,
+        h.result_digitized AS result_digitized_given, h.digitally_signed AS digitally_signed_given
     FROM ind_history h
     WHERE h.received_at IS NOT NULL
       AND h.updated_at < CAST(:end_next_ts AS timestamp)
@@ -83,9 +88,12 @@ GROUP BY x.dossier_code, x.updated_at;
 -- One pass over each dossier's versions in order numbers every family's runs (ind_run): a run
 -- starts where the previous version is not on the day before, is not in the family, or differs
 -- in a column the family reads. Each family's table then merges its runs.
+-- A version in force on every date of the range is its dossier's only one (`alone`): its runs are
+-- itself, numbered without sorting or grouping. In a single date's run (the drill-down, a date
+-- published alone) every version is; sorting them all was most of its preparation.
 DROP TABLE IF EXISTS ind_run;
 CREATE TEMPORARY TABLE ind_run AS
-WITH v AS (
+WITH v AS NOT MATERIALIZED (  -- read by both branches below: inlined, not written out whole
     SELECT v.dossier_code, v.agency_code, v.procedure_code, v.received_date, v.received_event, v.channel,
            v.result_channel, v.has_digitized_components, v.paid_flag, v.ended_event, v.result_digitized,
            v.digitally_signed, v.due_at, v.lo, v.hi, v.is_received, v.is_open,
@@ -95,7 +103,8 @@ WITH v AS (
            v.status = 5 AS waiting,
            -- lo is never before the range's start: a sync before it counts from the range's first day
            CASE WHEN CAST(s.synced_at AS date) <= v.lo THEN DATE '1900-01-01'
-                ELSE CAST(s.synced_at AS date) END AS synced_from
+                ELSE CAST(s.synced_at AS date) END AS synced_from,
+           v.lo = CAST(:range_start AS date) AND v.hi = CAST(:range_end AS date) AS alone
     FROM ind_version v
     LEFT JOIN ind_synced s ON s.dossier_code = v.dossier_code AND s.updated_at = v.updated_at
 ),
@@ -125,50 +134,75 @@ same AS (
              AND LAG(v.received_event) OVER w = v.received_event
              AND LAG(v.synced_from) OVER w IS NOT DISTINCT FROM v.synced_from AS same_sync
     FROM v
+    WHERE NOT v.alone
     WINDOW w AS (PARTITION BY v.dossier_code ORDER BY v.lo)
 )
 SELECT s.dossier_code, s.agency_code, s.procedure_code, s.received_date, s.received_event, s.channel,
        s.result_channel, s.has_digitized_components, s.paid_flag, s.ended_event, s.result_digitized,
        s.digitally_signed, s.on_time, s.late, s.waiting, s.due_at, s.synced_from, s.lo, s.hi,
-       s.is_received, s.is_ended, s.is_open,
+       s.is_received, s.is_ended, s.is_open, s.alone,
        SUM(CASE WHEN s.follows AND s.same_recv THEN 0 ELSE 1 END) OVER w AS recv_run,
        SUM(CASE WHEN s.follows AND s.same_ended THEN 0 ELSE 1 END) OVER w AS ended_run,
        SUM(CASE WHEN s.follows AND s.same_open THEN 0 ELSE 1 END) OVER w AS open_run,
        SUM(CASE WHEN s.follows AND s.same_sync THEN 0 ELSE 1 END) OVER w AS sync_run
 FROM same s
-WINDOW w AS (PARTITION BY s.dossier_code ORDER BY s.lo ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+WINDOW w AS (PARTITION BY s.dossier_code ORDER BY s.lo ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+UNION ALL
+SELECT v.dossier_code, v.agency_code, v.procedure_code, v.received_date, v.received_event, v.channel,
+       v.result_channel, v.has_digitized_components, v.paid_flag, v.ended_event, v.result_digitized,
+       v.digitally_signed, v.on_time, v.late, v.waiting, v.due_at, v.synced_from, v.lo, v.hi,
+       v.is_received, v.is_ended, v.is_open, v.alone, 1, 1, 1, 1
+FROM v
+WHERE v.alone;
 
 DROP TABLE IF EXISTS ind_recv;
 CREATE TEMPORARY TABLE ind_recv AS
 SELECT dossier_code, agency_code, procedure_code, received_date, received_event, channel, result_channel,
        has_digitized_components, paid_flag, MIN(lo) AS lo, MAX(hi) AS hi
 FROM ind_run
-WHERE is_received
+WHERE is_received AND NOT alone
 GROUP BY dossier_code, recv_run, agency_code, procedure_code, received_date, received_event, channel,
-         result_channel, has_digitized_components, paid_flag;
+         result_channel, has_digitized_components, paid_flag
+UNION ALL
+SELECT dossier_code, agency_code, procedure_code, received_date, received_event, channel, result_channel,
+       has_digitized_components, paid_flag, lo, hi
+FROM ind_run
+WHERE is_received AND alone;
 
 DROP TABLE IF EXISTS ind_ended;
 CREATE TEMPORARY TABLE ind_ended AS
 SELECT dossier_code, agency_code, ended_event, result_channel, result_digitized, digitally_signed, on_time,
        MIN(lo) AS lo, MAX(hi) AS hi
 FROM ind_run
-WHERE is_ended
+WHERE is_ended AND NOT alone
 GROUP BY dossier_code, ended_run, agency_code, ended_event, result_channel, result_digitized, digitally_signed,
-         on_time;
+         on_time
+UNION ALL
+SELECT dossier_code, agency_code, ended_event, result_channel, result_digitized, digitally_signed, on_time, lo, hi
+FROM ind_run
+WHERE is_ended AND alone;
 
 DROP TABLE IF EXISTS ind_open;
 CREATE TEMPORARY TABLE ind_open AS
 SELECT dossier_code, agency_code, late, waiting, due_at, MIN(lo) AS lo, MAX(hi) AS hi
 FROM ind_run
-WHERE is_open
-GROUP BY dossier_code, open_run, agency_code, late, waiting, due_at;
+WHERE is_open AND NOT alone
+GROUP BY dossier_code, open_run, agency_code, late, waiting, due_at
+UNION ALL
+SELECT dossier_code, agency_code, late, waiting, due_at, lo, hi
+FROM ind_run
+WHERE is_open AND alone;
 
 DROP TABLE IF EXISTS ind_sync;
 CREATE TEMPORARY TABLE ind_sync AS
 SELECT dossier_code, agency_code, received_event, synced_from, MIN(lo) AS lo, MAX(hi) AS hi
 FROM ind_run
-WHERE is_received
-GROUP BY dossier_code, sync_run, agency_code, received_event, synced_from;
+WHERE is_received AND NOT alone
+GROUP BY dossier_code, sync_run, agency_code, received_event, synced_from
+UNION ALL
+SELECT dossier_code, agency_code, received_event, synced_from, lo, hi
+FROM ind_run
+WHERE is_received AND alone;
 
 -- Evidence from the other systems, per dossier: the first day a successful online payment
 -- transaction exists (one-stop payment with method online that reached "paid" -- a later refund
