@@ -147,7 +147,7 @@ def decision_tables(targets: pd.DataFrame, province: str, year: int) -> list[Dec
 
 
 def received_per_service(wh: Warehouse, day: date) -> pd.DataFrame:
-    """ReportData.received: a count of the year's dossiers (20 s at the end of a year of 15 million)."""
+    """ReportData.received: a count of the year's dossiers (20-27 s at the end of a year of 15 million)."""
     year_start = datetime.combine(day.replace(month=1, day=1), datetime.min.time())
     with wh.begin() as conn:
         return query_frame(conn, RECEIVED_PER_SERVICE.format(received=sql_file("reports/received_ytd.sql").rstrip()

@@ -38,8 +38,8 @@ WITH v AS (
         END AS ended_at,
         GREATEST(CAST(h.updated_at AS date), CAST(:range_start AS date)) AS lo,
         LEAST(COALESCE(CAST(h.valid_to AS date) - 1, CAST(:range_end AS date)), CAST(:range_end AS date)) AS hi,
-        -- as the source has them, for the drill-down's listing (sql/explain/list_dossier.sql), which would
-        -- otherwise join the whole history again for them (225 s of a year-end report at 15 million a year)
+        -- as the source has them, for the drill-down's listing (sql/explain/list_dossier.sql), which joined the
+        -- whole history again for them (the listing of a year-end report at 15 million a year: 225 s, 107-143 s now)
         h.supplement_requested_at, h.supplement_due_at, h.paid_online, h.fee_amount,
         h.has_digitized_components AS has_digitized_components_given,
         h.result_digitized AS result_digitized_given, h.digitally_signed AS digitally_signed_given
@@ -90,7 +90,8 @@ GROUP BY x.dossier_code, x.updated_at;
 -- in a column the family reads. Each family's table then merges its runs.
 -- A version in force on every date of the range is its dossier's only one (`alone`): its runs are
 -- itself, numbered without sorting or grouping. In a single date's run (the drill-down, a date
--- published alone) every version is; sorting them all was most of its preparation.
+-- published alone) every version is: sorting and grouping them all took 226 s of the drill-down's
+-- preparation at the end of a year of 15 million dossiers (docs/benchmarks.md), about 70 s now.
 DROP TABLE IF EXISTS ind_run;
 CREATE TEMPORARY TABLE ind_run AS
 WITH v AS NOT MATERIALIZED (  -- read by both branches below: inlined, not written out whole
