@@ -1,6 +1,7 @@
 """The reports of one published date (the year to date: workbook, dashboard, drill-down CSVs), as a night writes
-them, timed as a whole and statement by statement: every SQL statement slower than --slower-than seconds is printed
-as it ends, with the thread that ran it (the drill-down runs beside the workbook).
+them, timed as a whole and statement by statement: every SQL statement run through SQLAlchemy slower than
+--slower-than seconds is printed as it ends, with the thread that ran it (the drill-down runs beside the workbook).
+The CSVs' COPY statements go through the driver's cursor and are not printed: they are in the whole's time.
 
     WAREHOUSE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bi_yearend \\
         .venv/bin/python benchmarks/bench_reports.py --date 2022-12-27 [--out /tmp/bench-reports] [--slower-than 0.5]

@@ -337,9 +337,9 @@ def test_the_dossier_listing_finds_the_evidence_by_index(reform_warehouses):
 @pytest.mark.parametrize("dialect", ["duckdb", "postgresql"])
 def test_the_dossier_listing_shows_the_version_of_the_date_as_the_history_holds_it(reform_warehouses, dialect):
     """The listing takes the fields it shows from the versions the date's preparation read (ind_version), not from
-    the history again: joining the whole history for them took 225 s of a year-end report at 15 million a year
-    (docs/benchmarks.md). They are the source's values, a flag it left out shown as unknown (not as the measures
-    read it, no), and the time of the version's change."""
+    the history again: with the whole history joined for them the listing of a year-end report at 15 million a year
+    took 225 s, without 107-143 s (docs/benchmarks.md). They are the source's values, a flag it left out shown as
+    unknown (not as the measures read it, no), and the time of the version's change."""
     from etl.warehouse import sql_file
 
     assert not re.findall(r"(?:FROM|JOIN)\s+core\.", sql_file("explain/list_dossier.sql"))

@@ -325,11 +325,11 @@ def test_the_working_tables_are_named_in_prepare_and_versions_sql():
     assert read and read <= prepared, read - prepared
 
 
-def test_a_single_date_numbers_its_versions_runs_without_sorting_them(pg_url):
+def test_a_single_date_numbers_its_versions_without_sorting_them(pg_url):
     """In a run of one date (the drill-down's, a date published alone) every version in force is its dossier's only
     one, so versions.sql numbers its runs without the window over each dossier's versions. Sorting them was the
-    largest part of the drill-down's preparation at the country's volume (docs/benchmarks.md). Over a longer
-    range the versions that share it with others of their dossier still go through the window."""
+    drill-down's largest statement before its listing at the country's year-end (102 s, docs/benchmarks.md). Over a
+    longer range the versions that share it with others of their dossier still go through the window."""
     from etl.warehouse import Warehouse, execute_named, split_statements, sql_file
 
     wh = Warehouse(pg_url)
