@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # The nightly flow deletes the drill-down CSV folders of report dates more than this many days before
     # the night's (at 1 million dossiers a year a year-end folder is ~130 MB); workbooks and dashboards stay.
     drilldown_keep_days: int = _var(90, "a whole number of days, 0 or more", ge=0)
+    # PostgreSQL sessions a report's drill-down runs at once, its figures split between them by agency: one
+    # session's statements over its temporary tables run on one core. DuckDB uses all cores in one session.
+    drilldown_sessions: int = _var(2, "a whole number, 1 or more", ge=1)
     # PostgreSQL work_mem of the load and indicator transactions (it is written into SQL: checked).
     warehouse_work_mem: str = _var("256MB", "a PostgreSQL memory size such as 256MB",
                                    pattern=r"^[0-9]+ ?(B|kB|MB|GB|TB)?$")

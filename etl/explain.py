@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -141,14 +142,15 @@ def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: li
             figures: list[tuple[str, str]] | None = None) -> None:
     """Fill the working tables of the drill-down of `day` in `conn` (a transaction that writes nothing
     but temporary tables): the items of `codes` (default: all), for `agency` and `period` (default: all),
-    and only those of the (agency, indicator) `figures` when given (default: all)."""
+    and only those of the (agency, indicator) `figures` when given (default: all): then only the dossiers of
+    their agencies are read."""
     kinds = indicator_kinds()
     params = indicators.range_params(day, day, province)
-    indicators.prepare(wh, conn, params)
-    wh.run_script(conn, "explain/prepare.sql", params)
+    wh.run_script(conn, "explain/wanted.sql")
     if figures:
         _want(conn, figures)
-    wh.run_script(conn, "explain/agencies.sql", params, analyze=True)
+    indicators.prepare(wh, conn, params, scope="explain/agencies.sql")  # only the figures' agencies' dossiers
+    wh.run_script(conn, "explain/prepare.sql", params)
     for code in codes or sorted(kinds):
         wh.run_script(conn, f"explain/{kinds[code]}/{code}.sql", {**params, "indicator_code": code})
     wh.analyze(conn, *WORK_TABLES)
@@ -345,31 +347,76 @@ def explain_many(wh: Warehouse, day: date, period: str, figures: list[tuple[str,
 
 
 def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, str]], province: str,
-               open_csv: Callable[[Drilldown], TextIO], keep_out: int = 0) -> list[Drilldown]:
+               open_csv: Callable[[Drilldown], TextIO], keep_out: int = 0, sessions: int = 1) -> list[Drilldown]:
     """explain_many() with each figure's listing written as CSV to the file `open_csv(drill)` gives (asked
-    for once per figure): the headings, then its rows written by the database (etl.warehouse.copy_csv)
-    in the format of csv_cell(), never held in Python: a province's figure at the year's end lists about a
-    million items. A figure without items gets the headings alone. The drill-downs keep `keep_out` items
-    out of the numerator (default none)."""
+    for once per figure, from any of the sessions' threads): the headings, then its rows written by the
+    database (etl.warehouse.copy_csv) in the format of csv_cell(), never held in Python: a province's figure
+    at the year's end lists about a million items. A figure without items gets the headings alone. The
+    drill-downs keep `keep_out` items out of the numerator (default none).
+    On PostgreSQL the figures are split by agency into at most `sessions` groups (by_agency), each prepared
+    and written in its own session at the same time: a session's statements over temporary tables run on
+    one core, and each group reads only its agencies' dossiers. DuckDB runs every statement on all cores:
+    one session."""
     if not figures:
         return []
     with wh.begin() as conn:
-        drills = _prepared(wh, conn, day, period, figures, province)
-        numbered = _tally(conn, day, period, figures, drills, keep_out)
-        for number, figure in numbered.items():
-            drill = drills[figure]
-            out = open_csv(drill)
-            write_csv_headings(out, drill)
-            cells = ", ".join(f"{csv_cell(column)} AS {column}" for column in drill.columns())
-            copy_csv(conn, f"SELECT {cells} FROM {LISTED.format(kind=drill.kind)} WHERE figure = {number} "
-                           f"ORDER BY seq", out)
+        drills = _published(conn, day, period, figures)
+    groups = by_agency(figures, {f: d.snapshot[1] for f, d in drills.items()},
+                       sessions if wh.dialect == "postgresql" else 1)
+
+    def write(group: list[tuple[str, str]]) -> None:
+        with wh.begin() as conn:
+            _prepare_figures(wh, conn, day, period, group, province)
+            numbered = _tally(conn, day, period, group, drills, keep_out)
+            for number, figure in numbered.items():
+                drill = drills[figure]
+                out = open_csv(drill)
+                write_csv_headings(out, drill)
+                cells = ", ".join(f"{csv_cell(column)} AS {column}" for column in drill.columns())
+                copy_csv(conn, f"SELECT {cells} FROM {LISTED.format(kind=drill.kind)} WHERE figure = {number} "
+                               f"ORDER BY seq", out)
+
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="explain") as pool:
+        list(pool.map(write, groups))  # waits for every group; raises the first failure
     return [drills[figure] for figure in figures]
+
+
+def by_agency(figures: list[tuple[str, str]], weight: dict[tuple[str, str], int],
+              groups: int) -> list[list[tuple[str, str]]]:
+    """The (agency, indicator) figures in at most `groups` groups of whole agencies (an agency's figures
+    share its dossiers: one group prepares them once), balanced by the summed `weight` of their figures
+    (the heaviest agency first into the lightest group), each in the order of `figures`."""
+    total: dict[str, int] = {}
+    for agency, indicator in figures:
+        total[agency] = total.get(agency, 0) + weight[(agency, indicator)]
+    loads = [0] * max(1, min(groups, len(total)))
+    group_of = {}
+    for agency in sorted(total, key=lambda a: (-total[a], a)):
+        lightest = loads.index(min(loads))
+        group_of[agency] = lightest
+        loads[lightest] += total[agency]
+    return [[f for f in figures if group_of[f[0]] == n] for n in range(len(loads))]
 
 
 def _prepared(wh: Warehouse, conn: Connection, day: date, period: str, figures: list[tuple[str, str]],
               province: str) -> dict[tuple[str, str], Drilldown]:
     """The figures' drill-downs, with their published figures and nothing listed yet, and the date
     prepared in `conn` for their listings."""
+    drills = _published(conn, day, period, figures)
+    _prepare_figures(wh, conn, day, period, figures, province)
+    return drills
+
+
+def _prepare_figures(wh: Warehouse, conn: Connection, day: date, period: str, figures: list[tuple[str, str]],
+                     province: str) -> None:
+    agencies = {agency for agency, _i in figures}
+    prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
+            next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
+
+
+def _published(conn: Connection, day: date, period: str,
+               figures: list[tuple[str, str]]) -> dict[tuple[str, str], Drilldown]:
+    """The figures' drill-downs, with their published figures and nothing listed yet."""
     kinds = indicator_kinds()
     for _agency, indicator in figures:
         if indicator not in kinds:
@@ -391,9 +438,6 @@ def _prepared(wh: Warehouse, conn: Connection, day: date, period: str, figures: 
                 f"python -m etl publish --start {day} --end {day}")
         drills[(agency, indicator)] = Drilldown(day, period, agency, head.agency_name, indicator, head.name_vi,
                                                 kinds[indicator], (int(head.numerator), int(head.denominator)))
-    agencies = {agency for agency, _i in figures}
-    prepare(wh, conn, day, province, sorted({i for _a, i in figures}),
-            next(iter(agencies)) if len(agencies) == 1 else None, period, figures)
     return drills
 
 

@@ -34,6 +34,8 @@ MEASURES_DIR = SQL_DIR / "indicators" / "measures"
 PERIODS = ("day", "mtd", "qtd", "ytd")
 PREPARE = "indicators/prepare.sql"
 VERSIONS = "indicators/versions.sql"
+SCOPE_ALL = "indicators/scope_all.sql"
+SCOPE_CHANGED = "indicators/scope_changed.sql"
 
 
 def _temp_tables(script: str) -> tuple[list[str], list[str]]:
@@ -75,14 +77,15 @@ def counts_dossiers(code: str) -> bool:
     return bool(DOSSIER_TABLES & set(re.findall(r"\bind_\w+", sql_file(f"indicators/measures/{code}.sql"))))
 
 
-def prepare(wh: Warehouse, conn: Connection, params: dict, changed_only: bool = False) -> None:
-    """The working tables of a run (also the drill-down's, etl.explain): every dossier, or only those
-    whose part can change after params' range_start (an incremental run)."""
+def prepare(wh: Warehouse, conn: Connection, params: dict, scope: str = SCOPE_ALL) -> None:
+    """The working tables of a run (also the drill-down's, etl.explain), of the dossiers the `scope` script
+    says it reads (the view ind_history): every dossier (SCOPE_ALL), only those whose part can change after
+    params' range_start (SCOPE_CHANGED, an incremental run), or those of the figures a drill-down lists
+    (explain/agencies.sql)."""
     wh.run_script(conn, PREPARE, params, analyze=True)
-    wh.run_script(conn, "indicators/scope_changed.sql" if changed_only else "indicators/scope_all.sql", params,
-                  analyze=True)
-    if changed_only:
-        wh.analyze(conn, "ind_changed")
+    wh.run_script(conn, scope, params, analyze=True)
+    if scope == SCOPE_CHANGED:
+        wh.analyze(conn, "ind_changed")  # filled by more than its CREATE
     wh.run_script(conn, VERSIONS, params, analyze=True)
 
 
@@ -154,7 +157,7 @@ def _compute(wh: Warehouse, conn: Connection, start: date, end: date, province: 
     base = base_date(wh, conn, start, end) if incremental else None
     events = events_from(base, end) if base else None
     params = range_params(base or start, end, province, events)
-    prepare(wh, conn, params, changed_only=base is not None)
+    prepare(wh, conn, params, SCOPE_CHANGED if base is not None else SCOPE_ALL)
     codes = measure_codes()
     for code in codes:
         conn.execute(sa.text("INSERT INTO ind_code (indicator_code, incremental) VALUES (:code, :inc)"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -108,6 +109,29 @@ def test_a_report_prepares_only_the_figures_it_lists_and_lists_the_same_items(fi
     assert narrowed == whole and all(whole[f] for f in figures)
     drills = explain.explain_many(wh, D, "ytd", figures, "lao_cai")
     assert [d.rows for d in drills] == [whole[f] for f in figures] and all(d.matches for d in drills)
+
+
+def test_a_report_reads_only_the_dossiers_of_its_figures_agencies(fixture_warehouse):
+    """With figures to list, the preparation reads only the dossiers filed at the agencies they count in (the
+    district, its communes and the commune merged into one: sql/explain/agencies.sql), not the department's:
+    a report's figures hold a part of the year's dossiers, and its preparation follows what it reads. Their
+    dossiers, transactions and services list the same items as after a whole preparation."""
+    wh = fixture_warehouse
+    figures = [(DIST, "on_time_rate"), (DIST, "online_payment_transaction_rate"), (DIST, "service_online_uptake_rate")]
+    read = ("SELECT 'version', agency_code FROM ind_version UNION SELECT 'transaction', agency_code "
+            "FROM ind_transaction UNION SELECT 'service', agency_code FROM exp_service_dossier")
+    with wh.begin() as conn:
+        explain.prepare(wh, conn, D, "lao_cai")
+        everyone = set(conn.exec_driver_sql(read).all())
+        whole = explain.listings(conn, D, "ytd", figures)
+    with wh.begin() as conn:
+        explain.prepare(wh, conn, D, "lao_cai", sorted({i for _a, i in figures}), None, "ytd", figures)
+        some = set(conn.exec_driver_sql(read).all())
+        narrowed = explain.listings(conn, D, "ytd", figures)
+    district = {DIST, COMM, OLD, NEW}
+    assert {a for _t, a in some} <= district and {t for t, _a in some} == {"version", "transaction", "service"}
+    assert DEPT in {a for _t, a in everyone} and some < everyone, (some, everyone)
+    assert narrowed == whole and all(whole[f] for f in figures)
 
 
 def _listing(wh, indicator, agency, period, day=D):
@@ -374,15 +398,22 @@ def test_the_dossier_listing_shows_the_version_of_the_date_as_the_history_holds_
 def test_the_database_writes_every_indicators_csv_as_python_would(fixture_warehouse):
     """write_csvs has the database write each listing's CSV (explain.csv_cell: codes with their labels,
     flags có / không, ISO times and dates, nothing for no value); for every indicator it is byte for byte
-    the CSV written in Python from explain()'s rows, and its counts and kept items are explain()'s."""
-    figures = [(agency, code) for code in sorted(explain.indicator_kinds()) for agency in (ROOT, DIST)]
+    the CSV written in Python from explain()'s rows, and its counts and kept items are explain()'s. On PostgreSQL
+    the figures are prepared and written in two sessions at once (split by agency), on DuckDB in one."""
+    figures = [(agency, code) for code in sorted(explain.indicator_kinds()) for agency in (ROOT, DIST, DEPT)]
     written: dict[tuple[str, str], io.StringIO] = {}
+    threads: dict[tuple[str, str], str] = {}
 
     def open_csv(drill):
+        threads[(drill.agency, drill.indicator)] = threading.current_thread().name
         return written.setdefault((drill.agency, drill.indicator), io.StringIO())
 
-    tallied = explain.write_csvs(fixture_warehouse, D, "ytd", figures, "lao_cai", open_csv=open_csv, keep_out=3)
+    tallied = explain.write_csvs(fixture_warehouse, D, "ytd", figures, "lao_cai", open_csv=open_csv, keep_out=3,
+                                 sessions=2)
     assert set(written) == set(figures)
+    by_agency = {agency: {t for (a, _c), t in threads.items() if a == agency} for agency in (ROOT, DIST, DEPT)}
+    assert all(len(names) == 1 for names in by_agency.values()), by_agency  # an agency's figures in one session
+    assert len(set(threads.values())) == (2 if fixture_warehouse.dialect == "postgresql" else 1), by_agency
     lines = 0
     for (agency, code), drill in zip(figures, tallied, strict=True):
         whole = explain.explain(fixture_warehouse, D, "ytd", agency, code, "lao_cai")
@@ -394,6 +425,17 @@ def test_the_database_writes_every_indicators_csv_as_python_would(fixture_wareho
     assert lines > 100
     texts = "".join(w.getvalue() for w in written.values())
     assert all(t in texts for t in ("2 – trực tuyến", ",có,", ",không,", "toàn trình", "đã thanh toán")), texts[:500]
+
+
+def test_figures_are_split_between_sessions_by_whole_agencies_of_balanced_weight():
+    """by_agency: an agency's figures stay together (its dossiers are prepared once), the heaviest agency goes
+    first to the lightest group, each group keeps the figures' order, and no group is empty."""
+    figures = [("A", "x"), ("B", "x"), ("C", "x"), ("A", "y"), ("D", "y")]
+    weight = {("A", "x"): 50, ("A", "y"): 50, ("B", "x"): 60, ("C", "x"): 30, ("D", "y"): 5}
+    assert explain.by_agency(figures, weight, 2) == [[("A", "x"), ("A", "y")],
+                                                     [("B", "x"), ("C", "x"), ("D", "y")]]
+    assert explain.by_agency(figures, weight, 1) == [figures]
+    assert explain.by_agency(figures[:2], weight, 8) == [[("B", "x")], [("A", "x")]]
 
 
 def test_a_listing_file_may_hold_other_braces(monkeypatch):

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 from pathlib import Path
 
 from etl import explain
+from etl.config import settings
 from etl.reports.data import ReportData
 from etl.warehouse import Warehouse
 
@@ -31,18 +33,23 @@ def selected(data: ReportData) -> list[tuple[str, str]]:
 
 
 def write(wh: Warehouse, data: ReportData, path: Path) -> list[explain.Drilldown]:
-    """The listings of the selected figures, from one preparation of the report date, written by the database
-    to one CSV per figure (explain's CSV, UTF-8 with BOM for Excel) in a directory written beside `path` and moved
-    over it once complete, so no reader sees half of it. The drill-downs keep the first ROWS_SHOWN items
-    out of the numerator each, for the dashboard."""
+    """The listings of the selected figures, the report date prepared for them (on PostgreSQL in DRILLDOWN_SESSIONS
+    sessions at once, the figures split by agency), written by the database to one CSV per figure (explain's CSV,
+    UTF-8 with BOM for Excel) in a directory written beside `path` and moved over it once complete, so no reader
+    sees half of it. The drill-downs keep the first ROWS_SHOWN items out of the numerator each, for the dashboard."""
     tmp, old = path.with_name(f".{path.name}.tmp"), path.with_name(f".{path.name}.old")
     for leftover in (tmp, old):
         shutil.rmtree(leftover, ignore_errors=True)
     tmp.mkdir(parents=True)
+    opening = threading.Lock()  # the sessions' threads open their figures' files
+
+    def open_csv(drill: explain.Drilldown):
+        with opening:
+            return files.enter_context((tmp / csv_name(drill)).open("w", encoding="utf-8-sig", newline=""))
+
     with contextlib.ExitStack() as files:
-        drills = explain.write_csvs(
-            wh, data.day, data.period, selected(data), data.province, keep_out=ROWS_SHOWN,
-            open_csv=lambda d: files.enter_context((tmp / csv_name(d)).open("w", encoding="utf-8-sig", newline="")))
+        drills = explain.write_csvs(wh, data.day, data.period, selected(data), data.province, open_csv,
+                                    keep_out=ROWS_SHOWN, sessions=settings().drilldown_sessions)
     if path.exists():
         path.rename(old)
     tmp.rename(path)

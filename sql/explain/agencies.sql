@@ -1,9 +1,11 @@
--- The agencies (as the source has them) whose items the listed figures can hold, per indicator: those
--- mapped on D to an agency at or under a figure's agency in exp_wanted -- the mapping and roll-up of
--- scope.sql. The dossier and transaction files insert only their items into exp_item: a report's
--- figures hold about a tenth of the year's items, and writing the rest took much of its preparation.
+-- The drill-down's scope (etl.indicators.prepare runs it after indicators/prepare.sql, in place of
+-- indicators/scope_all.sql). The agencies (as the source has them) whose items the listed figures can hold,
+-- per indicator: those mapped on D to an agency at or under a figure's agency in exp_wanted -- the mapping
+-- and roll-up of scope.sql. The dossier and transaction files insert only their items into exp_item: a
+-- report's figures hold about a tenth of the year's items, and writing the rest took much of its preparation.
 -- With exp_wanted empty (every figure), every agency for every indicator.
 -- Parameters: :range_end (= D).
+DROP VIEW IF EXISTS ind_history;  -- reads exp_agency (below)
 DROP TABLE IF EXISTS exp_agency;
 CREATE TEMPORARY TABLE exp_agency AS
 SELECT w.indicator_code, m.agency_code
@@ -16,3 +18,12 @@ SELECT i.indicator_code, m.agency_code
 FROM mart.indicator i
 CROSS JOIN ind_agency_map m
 WHERE NOT EXISTS (SELECT 1 FROM exp_wanted);
+
+-- The dossiers the drill-down reads (versions.sql reads ind_history): those at one of these agencies. A
+-- dossier elsewhere counts in none of the figures, and a single date's preparation follows the dossiers it
+-- reads (each report splits its figures between sessions by agency: etl.explain.write_csvs).
+-- With exp_wanted empty, every dossier.
+CREATE TEMPORARY VIEW ind_history AS
+SELECT h.* FROM core.dossier_history h
+WHERE NOT EXISTS (SELECT 1 FROM exp_wanted)
+   OR h.agency_code IN (SELECT agency_code FROM exp_agency);

@@ -34,14 +34,3 @@ JOIN ind_period_end pe ON pe.e = v.received_event AND pe.period_end >= CAST(:ran
 JOIN ind_epoch ep ON ep.epoch_start <= CAST(:range_end AS date) AND ep.epoch_end >= CAST(:range_end AS date)
 JOIN ind_agency_map m ON m.epoch_start = ep.epoch_start AND m.agency_code = v.agency_code
 WHERE v.received_event <= CAST(:range_end AS date);
-
--- The snapshot rows (indicator, agency) to list (etl/explain.py fills it; list_<kind>.sql reads it):
--- every listing of the date in one query per kind. Filled before scope.sql, it narrows the scope to them.
-DROP TABLE IF EXISTS exp_wanted;
-CREATE TEMPORARY TABLE exp_wanted (
-    kind            text NOT NULL,   -- dossier, transaction, service: the list_<kind>.sql that lists it
-    indicator_code  text NOT NULL,
-    ancestor_code   text NOT NULL,
-    figure          integer NOT NULL  -- its number: the listings are sorted by it, not by the two codes
-                                      -- (text compared by the collation took most of a year-end sort)
-);
