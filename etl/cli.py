@@ -107,6 +107,9 @@ def explain(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, sa.exc.OperationalError):
         cause = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        if getattr(exc.orig, "sqlstate", None) == "53100":  # disk_full: the server, not the setting
+            return (f"the warehouse's database server has no disk space left ({cause}): free space there and run "
+                    f"the same command again (the failed transaction was rolled back)")
         return f"WAREHOUSE_URL: cannot use the warehouse: {cause}"
     if isinstance(exc, sa.exc.ArgumentError | ModuleNotFoundError):
         return f"WAREHOUSE_URL: {str(exc).splitlines()[0]}"

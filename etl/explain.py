@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import itertools
+import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from etl import indicators
 from etl.reports.data import PERIOD_LABEL, PERIOD_LABEL_EN, period_text
 from etl.warehouse import SQL_DIR, Warehouse, copy_csv, execute_named, split_statements, sql_file
 
+log = logging.getLogger(__name__)
 EXPLAIN_DIR = SQL_DIR / "explain"
 KINDS = ("dossier", "transaction", "service")
 WORK_TABLES = ("exp_item", "exp_service_dossier")
@@ -365,6 +368,7 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
                        sessions if wh.dialect == "postgresql" else 1)
 
     def write(group: list[tuple[str, str]]) -> None:
+        began = time.monotonic()
         with wh.begin() as conn:
             _prepare_figures(wh, conn, day, period, group, province)
             numbered = _tally(conn, day, period, group, drills, keep_out)
@@ -375,6 +379,8 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
                 cells = ", ".join(f"{csv_cell(column)} AS {column}" for column in drill.columns())
                 copy_csv(conn, f"SELECT {cells} FROM {LISTED.format(kind=drill.kind)} WHERE figure = {number} "
                                f"ORDER BY seq", out)
+        log.info("drill-down of %s (%s): %d figure(s) of %d agency(ies) written in %.1f s (%d session(s))", day, period,
+                 len(group), len({a for a, _i in group}), time.monotonic() - began, len(groups))
 
     with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="explain") as pool:
         list(pool.map(write, groups))  # waits for every group; raises the first failure

@@ -395,7 +395,7 @@ def test_the_dossier_listing_shows_the_version_of_the_date_as_the_history_holds_
     assert {column for (_code, column), value in listed.items() if value is None} >= set(flags)
 
 
-def test_the_database_writes_every_indicators_csv_as_python_would(fixture_warehouse):
+def test_the_database_writes_every_indicators_csv_as_python_would(fixture_warehouse, caplog):
     """write_csvs has the database write each listing's CSV (explain.csv_cell: codes with their labels,
     flags có / không, ISO times and dates, nothing for no value); for every indicator it is byte for byte
     the CSV written in Python from explain()'s rows, and its counts and kept items are explain()'s. On PostgreSQL
@@ -408,12 +408,16 @@ def test_the_database_writes_every_indicators_csv_as_python_would(fixture_wareho
         threads[(drill.agency, drill.indicator)] = threading.current_thread().name
         return written.setdefault((drill.agency, drill.indicator), io.StringIO())
 
-    tallied = explain.write_csvs(fixture_warehouse, D, "ytd", figures, "lao_cai", open_csv=open_csv, keep_out=3,
-                                 sessions=2)
+    with caplog.at_level("INFO", logger="etl.explain"):
+        tallied = explain.write_csvs(fixture_warehouse, D, "ytd", figures, "lao_cai", open_csv=open_csv, keep_out=3,
+                                     sessions=2)
+    sessions = 2 if fixture_warehouse.dialect == "postgresql" else 1
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"drill-down of {D} (ytd): ")]
+    assert len(progress) == sessions and all(f"({sessions} session(s))" in m for m in progress), progress
     assert set(written) == set(figures)
     by_agency = {agency: {t for (a, _c), t in threads.items() if a == agency} for agency in (ROOT, DIST, DEPT)}
     assert all(len(names) == 1 for names in by_agency.values()), by_agency  # an agency's figures in one session
-    assert len(set(threads.values())) == (2 if fixture_warehouse.dialect == "postgresql" else 1), by_agency
+    assert len(set(threads.values())) == sessions, by_agency
     lines = 0
     for (agency, code), drill in zip(figures, tallied, strict=True):
         whole = explain.explain(fixture_warehouse, D, "ytd", agency, code, "lao_cai")

@@ -242,3 +242,20 @@ def test_the_memory_limit_setting_bounds_the_embedded_warehouse(tmp_path, monkey
     expected = plain.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert limit_of(wh) == expected != default
     wh.dispose()
+
+
+def test_a_full_disk_on_the_warehouse_server_is_not_blamed_on_warehouse_url():
+    """A year-end report at the country's volume once filled the database server's disk, and the one line read
+    'WAREHOUSE_URL: cannot use the warehouse': the setting was right. PostgreSQL's disk_full (53100) says where to
+    look; any other operational error still names WAREHOUSE_URL."""
+    import psycopg.errors
+    import sqlalchemy as sa
+
+    from etl import cli
+
+    full = psycopg.errors.DiskFull('could not extend file "base/16388/t3_208892": No space left on device')
+    message = cli.explain(sa.exc.OperationalError("CREATE TEMPORARY TABLE exp_scope AS ...", {}, full))
+    assert message.startswith("the warehouse's database server has no disk space left (could not extend file")
+    assert "WAREHOUSE_URL" not in message and "\n" not in message
+    refused = psycopg.OperationalError("connection refused")
+    assert cli.explain(sa.exc.OperationalError("SELECT 1", {}, refused)).startswith("WAREHOUSE_URL: cannot use")
