@@ -148,13 +148,15 @@ def prepare(wh: Warehouse, conn: Connection, day: date, province: str, codes: li
     and only those of the (agency, indicator) `figures` when given (default: all): then only the dossiers of
     their agencies are read."""
     kinds = indicator_kinds()
+    codes = codes or sorted(kinds)
     params = indicators.range_params(day, day, province)
     wh.run_script(conn, "explain/wanted.sql")
     if figures:
         _want(conn, figures)
-    indicators.prepare(wh, conn, params, scope="explain/agencies.sql")  # only the figures' agencies' dossiers
+    # only the figures' agencies' dossiers, and the working tables of their indicators
+    indicators.prepare(wh, conn, params, scope="explain/agencies.sql", codes=codes)
     wh.run_script(conn, "explain/prepare.sql", params)
-    for code in codes or sorted(kinds):
+    for code in codes:
         wh.run_script(conn, f"explain/{kinds[code]}/{code}.sql", {**params, "indicator_code": code})
     wh.analyze(conn, *WORK_TABLES)
     wh.run_script(conn, "explain/scope.sql", {**params, "agency": agency, "period": period}, analyze=True)
@@ -171,9 +173,6 @@ class Piece:
 
     def rows(self) -> list[dict]:
         return [{name: values[i] for name, values in self.columns.items()} for i in range(len(self))]
-
-    def part(self, start: int, stop: int) -> Piece:
-        return Piece({name: values[start:stop] for name, values in self.columns.items()})
 
 
 def _query(conn: Connection, relpath: str, params: dict | None = None, kind: str | None = None) -> list[dict]:
@@ -225,14 +224,15 @@ def stream_listings(conn: Connection, day: date, period: str,
 
 
 def _by_figure(piece: Piece, numbered: dict[int, tuple[str, str]]) -> Iterator[tuple[tuple[str, str], Piece]]:
-    """A piece of exp_listed_<kind> (in `seq` order) cut into its figures' parts, without the columns that
-    number and name the figure."""
-    for column in ("seq", "kept", "ancestor_code", "indicator_code"):
-        piece.columns.pop(column, None)
+    """A piece of exp_listed_<kind> (in `seq` order) cut into its figures' parts, each with the columns its
+    indicator shows (Drilldown.columns) and in_den: a kind's listing has the columns of all its indicators, and
+    those another indicator shows are prepared only for that one (versions.sql's want_<indicator>)."""
     start = 0
-    for number, items in itertools.groupby(piece.columns.pop("figure")):
+    for number, items in itertools.groupby(piece.columns["figure"]):
         stop = start + sum(1 for _ in items)
-        yield numbered[number], piece.part(start, stop)
+        agency, indicator = numbered[number]
+        shown = {*COMMON, *FIELDS[indicator], "in_den"}
+        yield (agency, indicator), Piece({c: v[start:stop] for c, v in piece.columns.items() if c in shown})
         start = stop
 
 
@@ -358,8 +358,8 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
     drill-downs keep `keep_out` items out of the numerator (default none).
     On PostgreSQL the figures are split by agency into at most `sessions` groups (by_agency), each prepared
     and written in its own session at the same time: a session's statements over temporary tables run on
-    one core, and each group reads only its agencies' dossiers. DuckDB runs every statement on all cores:
-    one session."""
+    one core, and each group reads only its agencies' dossiers; the sessions plan no parallel workers of their
+    own (set DRILLDOWN_SESSIONS to the server's cores). DuckDB runs every statement on all cores: one session."""
     if not figures:
         return []
     with wh.begin() as conn:
@@ -370,6 +370,10 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
     def write(group: list[tuple[str, str]]) -> None:
         began = time.monotonic()
         with wh.begin() as conn:
+            if len(groups) > 1:
+                # The sessions are the parallelism: parallel workers under each fought them for the same cores
+                # (the year-end reports at 15 million a year: 275-309 s with them, 251 s without).
+                conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             _prepare_figures(wh, conn, day, period, group, province)
             numbered = _tally(conn, day, period, group, drills, keep_out)
             for number, figure in numbered.items():

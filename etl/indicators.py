@@ -77,16 +77,19 @@ def counts_dossiers(code: str) -> bool:
     return bool(DOSSIER_TABLES & set(re.findall(r"\bind_\w+", sql_file(f"indicators/measures/{code}.sql"))))
 
 
-def prepare(wh: Warehouse, conn: Connection, params: dict, scope: str = SCOPE_ALL) -> None:
+def prepare(wh: Warehouse, conn: Connection, params: dict, scope: str = SCOPE_ALL,
+            codes: list[str] | None = None) -> None:
     """The working tables of a run (also the drill-down's, etl.explain), of the dossiers the `scope` script
     says it reads (the view ind_history): every dossier (SCOPE_ALL), only those whose part can change after
     params' range_start (SCOPE_CHANGED, an incremental run), or those of the figures a drill-down lists
-    (explain/agencies.sql)."""
+    (explain/agencies.sql); for the indicators `codes` (default: all), a table that only others read left
+    empty (versions.sql: want_<indicator>)."""
     wh.run_script(conn, PREPARE, params, analyze=True)
     wh.run_script(conn, scope, params, analyze=True)
     if scope == SCOPE_CHANGED:
         wh.analyze(conn, "ind_changed")  # filled by more than its CREATE
-    wh.run_script(conn, VERSIONS, params, analyze=True)
+    wanted = {f"want_{code}": codes is None or code in codes for code in measure_codes()}
+    wh.run_script(conn, VERSIONS, {**params, **wanted}, analyze=True)
 
 
 def _midnight(day: date) -> datetime:

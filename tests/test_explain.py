@@ -111,6 +111,30 @@ def test_a_report_prepares_only_the_figures_it_lists_and_lists_the_same_items(fi
     assert [d.rows for d in drills] == [whole[f] for f in figures] and all(d.matches for d in drills)
 
 
+def test_each_indicator_prepared_alone_lists_what_a_whole_preparation_lists(fixture_warehouse):
+    """A drill-down prepares only its figures' indicators: the working tables only other indicators read stay
+    empty (versions.sql's want_<indicator>, the evidence in scope.sql). Each indicator prepared alone lists,
+    for the province and the district, the items and shown fields a preparation of every indicator lists, and
+    they add up to the published figures."""
+    wh = fixture_warehouse
+    codes = sorted(explain.indicator_kinds())
+    figures = [(agency, code) for code in codes for agency in (ROOT, DIST)]
+    with wh.begin() as conn:
+        explain.prepare(wh, conn, D, "lao_cai")
+        whole = explain.listings(conn, D, "ytd", figures)
+    optional = ("ind_synced", "ind_sync", "ind_open", "ind_paid_tx", "ind_postal", "ind_transaction")
+    emptied = set()
+    for code in codes:
+        alone = [(ROOT, code), (DIST, code)]
+        drills = explain.explain_many(wh, D, "ytd", alone, "lao_cai")
+        assert [d.rows for d in drills] == [whole[f] for f in alone] and all(d.matches for d in drills), code
+        with wh.begin() as conn:
+            explain.prepare(wh, conn, D, "lao_cai", [code], None, "ytd", alone)
+            emptied |= {t for t in optional if not conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()}
+    assert all(whole[f] for f in figures)
+    assert emptied == set(optional)
+
+
 def test_a_report_reads_only_the_dossiers_of_its_figures_agencies(fixture_warehouse):
     """With figures to list, the preparation reads only the dossiers filed at the agencies they count in (the
     district, its communes and the commune merged into one: sql/explain/agencies.sql), not the department's:
@@ -395,14 +419,24 @@ def test_the_dossier_listing_shows_the_version_of_the_date_as_the_history_holds_
     assert {column for (_code, column), value in listed.items() if value is None} >= set(flags)
 
 
-def test_the_database_writes_every_indicators_csv_as_python_would(fixture_warehouse, caplog):
+def test_the_database_writes_every_indicators_csv_as_python_would(fixture_warehouse, caplog, monkeypatch):
     """write_csvs has the database write each listing's CSV (explain.csv_cell: codes with their labels,
     flags có / không, ISO times and dates, nothing for no value); for every indicator it is byte for byte
     the CSV written in Python from explain()'s rows, and its counts and kept items are explain()'s. On PostgreSQL
-    the figures are prepared and written in two sessions at once (split by agency), on DuckDB in one."""
+    the figures are prepared and written in two sessions at once (split by agency), on DuckDB in one; the two
+    sessions plan no parallel workers of their own."""
     figures = [(agency, code) for code in sorted(explain.indicator_kinds()) for agency in (ROOT, DIST, DEPT)]
     written: dict[tuple[str, str], io.StringIO] = {}
     threads: dict[tuple[str, str], str] = {}
+    workers: list[str] = []
+    tally = explain._tally
+
+    def tally_seeing_workers(conn, *args):
+        if fixture_warehouse.dialect == "postgresql":
+            workers.append(conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar())
+        return tally(conn, *args)
+
+    monkeypatch.setattr(explain, "_tally", tally_seeing_workers)
 
     def open_csv(drill):
         threads[(drill.agency, drill.indicator)] = threading.current_thread().name
@@ -418,6 +452,11 @@ def test_the_database_writes_every_indicators_csv_as_python_would(fixture_wareho
     by_agency = {agency: {t for (a, _c), t in threads.items() if a == agency} for agency in (ROOT, DIST, DEPT)}
     assert all(len(names) == 1 for names in by_agency.values()), by_agency  # an agency's figures in one session
     assert len(set(threads.values())) == sessions, by_agency
+    assert workers == (["0", "0"] if sessions == 2 else []), workers
+    workers.clear()  # one session (DRILLDOWN_SESSIONS=1) keeps the server's parallel workers
+    explain.write_csvs(fixture_warehouse, D, "ytd", figures[:1], "lao_cai", open_csv=lambda _d: io.StringIO(),
+                       sessions=1)
+    assert all(w != "0" for w in workers) and len(workers) == (sessions == 2), workers
     lines = 0
     for (agency, code), drill in zip(figures, tallied, strict=True):
         whole = explain.explain(fixture_warehouse, D, "ytd", agency, code, "lao_cai")

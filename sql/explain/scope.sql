@@ -24,15 +24,14 @@ WHERE (i.event_date IS NULL OR (i.event_date <= CAST(:range_end AS date) AND pe.
        OR EXISTS (SELECT 1 FROM exp_wanted w WHERE w.indicator_code = i.indicator_code
                                                 AND w.ancestor_code = r.ancestor_code));
 
--- What the other systems knew about those dossiers by the end of D, to show beside them: the first
--- successful online payment, the first sync accepted by the national portal at or after the
--- change that produced the dossier's state on D, the first (not cancelled) postal orders.
+-- What the other systems knew about those dossiers by the end of D, each for the dossiers of the indicator
+-- that shows it (etl.explain.FIELDS): the first successful online payment (online_payment_dossier_rate), the
+-- first sync accepted by the national portal at or after the change that produced the dossier's state on D
+-- (national_portal_sync_rate), the first (not cancelled) postal orders (bcci_receive_rate, bcci_return_rate).
+-- A report's other figures list millions of dossiers at the year's end that show none of it.
 DROP TABLE IF EXISTS exp_evidence;
 CREATE TEMPORARY TABLE exp_evidence AS
-WITH listed AS (
-    SELECT DISTINCT dossier_code FROM exp_scope WHERE dossier_code IS NOT NULL
-),
-paid AS (
+WITH paid AS (
     SELECT t.dossier_code, MIN(t.transaction_at) AS paid_online_at
     FROM (
         SELECT dossier_code, transaction_at FROM core.payment
@@ -40,15 +39,15 @@ paid AS (
         UNION ALL
         SELECT dossier_code, transaction_at FROM core.paygov_transaction WHERE error_code = '00'
     ) t
-    JOIN listed l ON l.dossier_code = t.dossier_code
     WHERE t.transaction_at < CAST(:end_next_ts AS timestamp)
+      AND t.dossier_code IN (SELECT dossier_code FROM exp_scope WHERE indicator_code = 'online_payment_dossier_rate')
     GROUP BY t.dossier_code
 ),
 synced AS (  -- of a received version (the only ones whose sync a listing shows), from versions.sql
     SELECT s.dossier_code, MIN(s.synced_at) AS synced_at
     FROM ind_synced s
-    JOIN listed l ON l.dossier_code = s.dossier_code
     WHERE s.synced_at < CAST(:end_next_ts AS timestamp)
+      AND s.dossier_code IN (SELECT dossier_code FROM exp_scope WHERE indicator_code = 'national_portal_sync_rate')
     GROUP BY s.dossier_code
 ),
 postal AS (
@@ -56,9 +55,13 @@ postal AS (
            MIN(CASE WHEN o.service_type = 'THU_GOM' THEN o.created_at END) AS post_collect_at,
            MIN(CASE WHEN o.service_type = 'PHAT_KQ' THEN o.created_at END) AS post_deliver_at
     FROM core.postal_order o
-    JOIN listed l ON l.dossier_code = o.dossier_code
     WHERE o.collection_status <> 4 AND o.created_at < CAST(:end_next_ts AS timestamp)
+      AND o.dossier_code IN (SELECT dossier_code FROM exp_scope
+                             WHERE indicator_code IN ('bcci_receive_rate', 'bcci_return_rate'))
     GROUP BY o.dossier_code
+),
+listed AS (
+    SELECT dossier_code FROM paid UNION SELECT dossier_code FROM synced UNION SELECT dossier_code FROM postal
 )
 SELECT l.dossier_code, p.paid_online_at, s.synced_at, o.post_collect_at, o.post_deliver_at
 FROM listed l

@@ -2,7 +2,9 @@
 -- dossier version in force on a date of the range, seen by each family of measures, and the other
 -- systems' evidence per dossier. The versions are read from ind_history: all of
 -- core.dossier_history (scope_all.sql) or the dossiers an incremental run needs (scope_changed.sql).
--- Parameters: as prepare.sql.
+-- Parameters: as prepare.sql, and want_<indicator> for every indicator, true when the run computes it
+-- (etl.indicators.prepare): the tables only some indicators read are filled only for them (a drill-down
+-- prepares its figures' indicators; the nightly run computes every one).
 
 -- Every dossier version that is the state at the end of at least one snapshot date of the
 -- range, with the dates it is that state for: [lo, hi] (a version written on day W and
@@ -67,7 +69,8 @@ WHERE v.lo <= v.hi
 
 -- Each received version's first sync accepted by the national portal at or after the change that
 -- produced it. A table, not part of ind_run: the drill-down shows it too (sql/explain/scope.sql), and
--- joining the year's receipts again cost it about 5 s at the year's end on PostgreSQL.
+-- joining the year's receipts again cost it about 5 s at the year's end on PostgreSQL. Only the sync
+-- family reads it (ind_sync).
 DROP TABLE IF EXISTS ind_synced;
 CREATE TEMPORARY TABLE ind_synced AS
 SELECT x.dossier_code, x.updated_at, MIN(r.synced_at) AS synced_at
@@ -75,6 +78,7 @@ FROM ind_version x
 JOIN core.sync_receipt r
   ON r.dossier_code = x.dossier_code AND r.error_code = 0 AND r.synced_at >= x.updated_at
 WHERE x.is_received
+  AND CAST(:want_national_portal_sync_rate AS boolean)
 GROUP BY x.dossier_code, x.updated_at;
 
 -- The versions as each family of measures sees them: consecutive versions of a dossier that
@@ -187,23 +191,23 @@ DROP TABLE IF EXISTS ind_open;
 CREATE TEMPORARY TABLE ind_open AS
 SELECT dossier_code, agency_code, late, waiting, due_at, MIN(lo) AS lo, MAX(hi) AS hi
 FROM ind_run
-WHERE is_open AND NOT alone
+WHERE is_open AND NOT alone AND CAST(:want_on_time_rate AS boolean)
 GROUP BY dossier_code, open_run, agency_code, late, waiting, due_at
 UNION ALL
 SELECT dossier_code, agency_code, late, waiting, due_at, lo, hi
 FROM ind_run
-WHERE is_open AND alone;
+WHERE is_open AND alone AND CAST(:want_on_time_rate AS boolean);
 
 DROP TABLE IF EXISTS ind_sync;
 CREATE TEMPORARY TABLE ind_sync AS
 SELECT dossier_code, agency_code, received_event, synced_from, MIN(lo) AS lo, MAX(hi) AS hi
 FROM ind_run
-WHERE is_received AND NOT alone
+WHERE is_received AND NOT alone AND CAST(:want_national_portal_sync_rate AS boolean)
 GROUP BY dossier_code, sync_run, agency_code, received_event, synced_from
 UNION ALL
 SELECT dossier_code, agency_code, received_event, synced_from, lo, hi
 FROM ind_run
-WHERE is_received AND alone;
+WHERE is_received AND alone AND CAST(:want_national_portal_sync_rate AS boolean);
 
 -- Evidence from the other systems, per dossier: the first day a successful online payment
 -- transaction exists (one-stop payment with method online that reached "paid" -- a later refund
@@ -223,6 +227,7 @@ FROM (
     WHERE error_code = '00'
 ) t
 WHERE dossier_code IN (SELECT dossier_code FROM ind_version)
+  AND (CAST(:want_online_payment_dossier_rate AS boolean) OR CAST(:want_fee_online_paid_procedure_rate AS boolean))
 GROUP BY dossier_code;
 
 DROP TABLE IF EXISTS ind_postal;
@@ -237,6 +242,8 @@ SELECT dossier_code,
 FROM core.postal_order
 WHERE collection_status <> 4
   AND dossier_code IN (SELECT dossier_code FROM ind_version)
+  AND (CAST(:want_bcci_receive_rate AS boolean) OR CAST(:want_bcci_return_rate AS boolean)
+       OR CAST(:want_bcci_procedure_rate AS boolean))
 GROUP BY dossier_code;
 
 
@@ -263,4 +270,5 @@ FROM (
       AND g.transaction_at < CAST(:end_next_ts AS timestamp)
       AND NOT EXISTS (SELECT 1 FROM core.payment p WHERE p.transaction_id = g.transaction_id)
 ) t
-JOIN ind_history d ON d.dossier_code = t.dossier_code AND d.valid_to IS NULL;
+JOIN ind_history d ON d.dossier_code = t.dossier_code AND d.valid_to IS NULL
+WHERE CAST(:want_online_payment_transaction_rate AS boolean);
