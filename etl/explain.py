@@ -372,7 +372,7 @@ def write_csvs(wh: Warehouse, day: date, period: str, figures: list[tuple[str, s
         with wh.begin() as conn:
             if len(groups) > 1:
                 # The sessions are the parallelism: parallel workers under each fought them for the same cores
-                # (the year-end reports at 15 million a year: 275-309 s with them, 251 s without).
+                # (the year-end reports at 15 million a year on 2 cores: 269-280 s with them, 253-263 s without).
                 conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             _prepare_figures(wh, conn, day, period, group, province)
             numbered = _tally(conn, day, period, group, drills, keep_out)
