@@ -135,6 +135,20 @@ def test_each_indicator_prepared_alone_lists_what_a_whole_preparation_lists(fixt
     assert emptied == set(optional)
 
 
+def test_the_evidence_is_looked_up_for_the_indicators_that_show_it():
+    """scope.sql finds each piece of the other systems' evidence only for the dossiers of the indicators that
+    name it: exactly those whose listing shows it (explain.FIELDS). An indicator given such a column in FIELDS
+    without its name in scope.sql would show it empty on every row."""
+    text = explain.sql_file("explain/scope.sql")
+    evidence = text[text.index("CREATE TEMPORARY TABLE exp_evidence"):]
+    ctes = dict(re.findall(r"(\w+) AS \((.*?)\n\)", evidence, re.DOTALL))
+    columns = {"paid": ("paid_online_at",), "synced": ("synced_at",), "postal": ("post_collect_at", "post_deliver_at")}
+    for cte, shown in columns.items():
+        named = set(re.findall(r"'(\w+_rate)'", ctes[cte]))
+        showing = {code for code, fields in explain.FIELDS.items() if set(shown) & set(fields)}
+        assert named == showing and named, (cte, named, showing)
+
+
 def test_a_report_reads_only_the_dossiers_of_its_figures_agencies(fixture_warehouse):
     """With figures to list, the preparation reads only the dossiers filed at the agencies they count in (the
     district, its communes and the commune merged into one: sql/explain/agencies.sql), not the department's:
