@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--end", type=_day, required=True)
     back.add_argument("--resume", action="store_true",
                       help="skip the days already published (ops.day_run), e.g. after an interruption")
+    back.add_argument("--daily", action="store_true",
+                      help="load each day alone, as the nightly run does (default: a month's days in one batch "
+                           "per source, each day still gated and published)")
     pub = sub.add_parser("publish", help="re-publish the snapshots of --start..--end from the warehouse as it is "
                                          "(no extraction, no gates): after a fix, or to publish a held day")
     pub.add_argument("--start", type=_day, required=True)
@@ -150,7 +153,8 @@ def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:
         print_progress(1, 1, outcome)
         return 0 if outcome.status == "published" else 1
     elif args.command == "backfill":
-        outcomes = pipeline.backfill(res, args.start, args.end, resume=args.resume, progress=print_progress)
+        outcomes = pipeline.backfill(res, args.start, args.end, resume=args.resume, progress=print_progress,
+                                     daily=args.daily)
         print_summary(outcomes)
         return 0 if all(o.status in ("published", "skipped") for o in outcomes) else 1
     elif args.command == "publish":

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from etl import config, feeds, transform
-from etl.timeutil import local_now
+from etl.timeutil import days, local_now
 from etl.validate import ROW_ID, Outcome, validate
 from etl.warehouse import Warehouse
 
@@ -31,11 +31,13 @@ class BatchResult:
     source: str
     entity: str
     day: date | None = None     # the run day whose window the batch loads (None: reference data)
+    first_day: date | None = None  # the first of the days the batch is for (a backfill's span), else `day`
     extracted: int = 0
     unchanged: int = 0          # extracted records stored exactly so already (set aside before validation)
     loaded: int = 0
     quarantined: int = 0
     day_records: int = 0        # extracted records stamped within `day` itself
+    earlier_days: dict[date, int] = field(default_factory=dict)  # ... within each of first_day .. day - 1
     retried: int = 0            # records re-tried from ops.pending
     pending: int = 0            # records of the entity still waiting after the batch
     changed_from: datetime | None = None  # the earliest event time among the loaded rows
@@ -46,16 +48,19 @@ class BatchResult:
 
 
 # -- ops.batch ------------------------------------------------------------------------
-def open_batch(wh: Warehouse, source: str, entity: str, start: datetime | None, end: datetime | None) -> BatchResult:
-    """Record a batch as running, in its own transaction so that a failure stays visible."""
+def open_batch(wh: Warehouse, source: str, entity: str, start: datetime | None, end: datetime | None,
+               first_day: date | None = None) -> BatchResult:
+    """Record a batch as running, in its own transaction so that a failure stays visible. A daily feed's
+    batch is for the day its window ends with, or for each day from `first_day` (a backfill's span)."""
+    day = (end - timedelta(microseconds=1)).date() if end is not None else None
     with wh.begin() as conn:
         batch_id = wh.next_batch_id(conn)
         conn.execute(sa.text(
-            "INSERT INTO ops.batch (batch_id, source, entity, window_start, window_end, status, started_at) "
-            "VALUES (:b, :s, :e, :ws, :we, 'running', :t)"),
-            {"b": batch_id, "s": source, "e": entity, "ws": start, "we": end, "t": local_now()})
-    day = (end - timedelta(microseconds=1)).date() if end is not None else None
-    return BatchResult(batch_id, source, entity, day)
+            "INSERT INTO ops.batch (batch_id, source, entity, window_start, window_end, first_day, status, started_at) "
+            "VALUES (:b, :s, :e, :ws, :we, :f, 'running', :t)"),
+            {"b": batch_id, "s": source, "e": entity, "ws": start, "we": end, "f": first_day or day,
+             "t": local_now()})
+    return BatchResult(batch_id, source, entity, day, first_day or day)
 
 
 def close_batch(conn: Connection, batch: BatchResult) -> None:
@@ -64,6 +69,11 @@ def close_batch(conn: Connection, batch: BatchResult) -> None:
         "day_records = :dr, retried = :r, pending = :p, changed_from = :c, finished_at = :t WHERE batch_id = :b"),
         {"x": batch.extracted, "l": batch.loaded, "q": batch.quarantined, "dr": batch.day_records,
          "r": batch.retried, "p": batch.pending, "c": batch.changed_from, "t": local_now(), "b": batch.batch_id})
+    if batch.day is not None:
+        counts = {**{d: batch.earlier_days.get(d, 0) for d in days(batch.first_day, batch.day - timedelta(days=1))},
+                  batch.day: batch.day_records}
+        conn.execute(sa.text("INSERT INTO ops.day_records (batch_id, data_day, records) VALUES (:b, :d, :n)"),
+                     [{"b": batch.batch_id, "d": d, "n": n} for d, n in counts.items()])
 
 
 def fail_batch(wh: Warehouse, batch: BatchResult, error: BaseException) -> None:
@@ -99,14 +109,19 @@ def quarantine(wh: Warehouse, conn: Connection, rejected: pd.DataFrame, batch: B
     return len(rejected)
 
 
-def hold_pending(wh: Warehouse, conn: Connection, waiting: pd.DataFrame, batch: BatchResult, key_column: str) -> None:
-    """Records whose dossier is not in the warehouse yet wait in ops.pending (first sighting kept)."""
+def hold_pending(wh: Warehouse, conn: Connection, waiting: pd.DataFrame, batch: BatchResult, key_column: str,
+                 stamp: str | None = None) -> None:
+    """Records whose dossier is not in the warehouse yet wait in ops.pending (first sighting kept). A backfill's
+    span sees each on the day its `stamp` falls on, as that day's night would have (settle_pending's clock)."""
     if waiting.empty:
         return
     frame = _records(waiting, batch, key_column)
     codes = dict(zip(waiting["_payload"], waiting["dossier_code"], strict=True))
     frame["dossier_code"] = frame["payload"].map(codes)
     frame["first_seen_day"] = batch.day
+    if stamp is not None and batch.first_day != batch.day:
+        seen = [batch.day if pd.isna(t) else min(max(t.date(), batch.first_day), batch.day) for t in waiting[stamp]]
+        frame["first_seen_day"] = frame["payload"].map(dict(zip(waiting["_payload"], seen, strict=True)))
     frame["first_batch_id"] = frame["last_batch_id"] = batch.batch_id
     wh.upsert_frame(conn, frame, "ops.pending", key=RECORD_ID, insert_only=["first_seen_day", "first_batch_id"])
 
@@ -277,6 +292,10 @@ def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame
         start = datetime.combine(batch.day, time())
         stamp = extracted[spec.stamps[0]]
         batch.day_records += int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
+        if batch.first_day != batch.day:
+            earlier = stamp[(stamp >= datetime.combine(batch.first_day, time())) & (stamp < start)]
+            for day, n in earlier.dt.date.value_counts().items():
+                batch.earlier_days[day] = batch.earlier_days.get(day, 0) + int(n)
 
 
 def _unique(records: list[dict], hashes: list[str]) -> tuple[list[dict], list[str]]:
@@ -401,7 +420,8 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
         rejected = _with_payloads(outcome.rejected, records)
         if waits_possible:
             waiting = rejected["failed_expectations"] == DOSSIER_UNKNOWN
-            hold_pending(wh, conn, rejected[waiting], batch, spec.record_key)
+            hold_pending(wh, conn, rejected[waiting], batch, spec.record_key,
+                         spec.stamps[0] if spec.stamps else None)
             rejected = rejected[~waiting]
         batch.quarantined += quarantine(wh, conn, rejected, batch, spec.record_key)
         _note_change(spec, batch, outcome.valid)

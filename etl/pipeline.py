@@ -74,9 +74,10 @@ def migrate(res: Resources) -> list[str]:
 
 
 def _load(res: Resources, entity: load.Entity, pages: Iterable[list[dict]],
-          window: Window | None = None) -> load.BatchResult:
+          window: Window | None = None, first_day: date | None = None) -> load.BatchResult:
     """One batch of one entity: recorded in ops.batch, loaded in one transaction with its watermark."""
-    batch = load.open_batch(res.warehouse, entity.source, entity.name, window and window.start, window and window.end)
+    batch = load.open_batch(res.warehouse, entity.source, entity.name, window and window.start, window and window.end,
+                            first_day)
     try:
         with res.warehouse.begin() as conn:
             load.load_batch(res.warehouse, conn, entity, pages, batch)
@@ -88,17 +89,17 @@ def _load(res: Resources, entity: load.Entity, pages: Iterable[list[dict]],
         raise
 
 
-def extraction_window(res: Resources, source: str, entity: str, day: date, lookback: bool = True) -> Window:
-    """The day, plus a look-back for late updates (without `lookback`: the same run has just read the days
-    before), reaching back to the watermark if a gap was left."""
-    own = Window.for_day(day)
-    start = own.start - timedelta(days=config.settings().extract_lookback_days if lookback else 0)
+def extraction_window(res: Resources, source: str, entity: str, day: date, lookback: bool = True,
+                      last: date | None = None) -> Window:
+    """The day (to `last`, a backfill's span), plus a look-back for late updates (without `lookback`: the
+    same run has just read the days before), reaching back to the watermark if a gap was left."""
+    start = Window.for_day(day).start - timedelta(days=config.settings().extract_lookback_days if lookback else 0)
     with res.warehouse.begin() as conn:
         mark = load.watermark(conn, source, entity)
     if mark is not None and mark < start:
         log.warning("%s.%s loaded only until %s: extracting from there", source, entity, mark)
         start = mark
-    return Window(start, own.end)
+    return Window(start, Window.for_day(last or day).end)
 
 
 def load_window(res: Resources, name: str, window: Window) -> load.BatchResult:
@@ -145,7 +146,10 @@ def refresh_reference(res: Resources, day: date) -> dict[str, int] | None:
 
 @dataclass
 class Reading:
-    """A day's daily feeds being read: their windows, and a reader per feed (pages fetched ahead)."""
+    """The daily feeds of a day (or of the days first..last: a backfill's span) being read: their windows, and
+    a reader per feed (pages fetched ahead)."""
+    first: date
+    last: date
     windows: list[Window]
     readers: list[Prefetch]
 
@@ -154,37 +158,41 @@ class Reading:
             reader.close()
 
 
-def start_reading(res: Resources, day: date, lookback: bool = True, behind: Reading | None = None) -> Reading:
-    """Start reading every daily feed for `day`: each system by one thread that reads its feeds in turn, in
+def start_reading(res: Resources, day: date, lookback: bool = True, behind: Reading | None = None,
+                  last: date | None = None) -> Reading:
+    """Start reading every daily feed for `day` (to `last`): each system by one thread that reads its feeds in turn, in
     the registry's order (dossiers first), so a feed's pages arrive while the feeds before it load. The
     windows come from the watermarks: the loads of the days before must have committed. With `behind` (the
     day before's reading, not yet loaded), each window starts where `behind`'s ends, as the watermark will
     once those loads commit (`lookback` does not apply), and each system's first feed is read once `behind`
     has read that system."""
     daily = feeds.daily_feeds()
+    last = last or day
     if behind is None:
-        windows = [extraction_window(res, feed.system, feed.name, day, lookback) for feed in daily]
+        windows = [extraction_window(res, feed.system, feed.name, day, lookback, last) for feed in daily]
     else:
-        windows = [Window(before.end, Window.for_day(day).end) for before in behind.windows]
-    reading = Reading(windows, [])
-    last: dict[str, Prefetch] = {} if behind is None else {
+        windows = [Window(before.end, Window.for_day(last).end) for before in behind.windows]
+    reading = Reading(day, last, windows, [])
+    system_reader: dict[str, Prefetch] = {} if behind is None else {
         feed.system: reader for feed, reader in zip(daily, behind.readers, strict=True)}
     try:
         for feed, window in zip(daily, windows, strict=True):
-            last[feed.system] = Prefetch(feed.fetch(res.client(feed.system), window), after=last.get(feed.system),
-                                         name=f"read {feed.name} {day}")
-            reading.readers.append(last[feed.system])
+            system_reader[feed.system] = Prefetch(feed.fetch(res.client(feed.system), window),
+                                                  after=system_reader.get(feed.system), name=f"read {feed.name} {day}")
+            reading.readers.append(system_reader[feed.system])
     except BaseException:
         reading.close()
         raise
     return reading
 
 
-def load_sources(res: Resources, day: date, reading: Reading | None = None) -> list[load.BatchResult]:
-    """Every daily feed for `day`, loaded in the registry's order, from `reading` if it was started before."""
-    reading = reading or start_reading(res, day)
+def load_sources(res: Resources, day: date, reading: Reading | None = None,
+                 last: date | None = None) -> list[load.BatchResult]:
+    """Every daily feed for `day` (to `last`: one batch per feed for the span), loaded in the registry's order,
+    from `reading` if it was started before."""
+    reading = reading or start_reading(res, day, last=last)
     try:
-        return [_load(res, load.entity(feed.name, pii_key()), reader, window)
+        return [_load(res, load.entity(feed.name, pii_key()), reader, window, reading.first)
                 for feed, reader, window in zip(feeds.daily_feeds(), reading.readers, reading.windows, strict=True)]
     finally:
         reading.close()
@@ -212,7 +220,7 @@ def check_quality_gates(res: Resources, day: date) -> None:
 
 def _gate(wh: Warehouse, conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
     name = f"{entity.source} {entity.name}"
-    found = wh.query(conn, "ops/gate_batch.sql", {"s": entity.source, "e": entity.name, "end": end})
+    found = wh.query(conn, "ops/gate_batch.sql", {"s": entity.source, "e": entity.name, "end": end, "day": day})
     row = found[0] if found else None
     if row is None:
         return [f"no {name} batch ends at {end}: run its load step first"]
@@ -248,12 +256,11 @@ def _volume_baseline(wh: Warehouse, conn, entity: load.Entity, day: date) -> tup
     four weeks (at least two known), else of the last 14 days (at least seven known; weekends mixed in,
     so then only silence on a weekday and spikes are judged). The last item says which."""
     counts = dict(wh.query(conn, "ops/volume_history.sql", {
-        "s": entity.source, "e": entity.name, "lo": Window.for_day(day - timedelta(days=28)).end,
-        "hi": Window.for_day(day).end}))
-    same = [counts[k] for k in (Window.for_day(day - timedelta(days=7 * w)).end for w in range(1, 5)) if k in counts]
+        "s": entity.source, "e": entity.name, "lo": day - timedelta(days=28), "hi": day}))
+    same = [counts[k] for k in (day - timedelta(days=7 * w) for w in range(1, 5)) if k in counts]
     if len(same) >= 2:
         return statistics.median(same), f"the last {len(same)} {day:%A}s", True
-    recent = [v for k, v in counts.items() if k > Window.for_day(day - timedelta(days=15)).end]
+    recent = [v for k, v in counts.items() if k >= day - timedelta(days=14)]
     if len(recent) >= 7:
         return statistics.median(recent), f"the last {len(recent)} days", False
     return None, "", False
@@ -385,22 +392,28 @@ def run_day(res: Resources, day: date) -> DayOutcome:
     return finish_day(res, day, load_day(res, day), began)
 
 
-def load_day(res: Resources, day: date, reading: Reading | None = None) -> list[load.BatchResult]:
-    """The day's loads (load_sources); a failure is recorded in ops.day_run and raised."""
+def load_day(res: Resources, day: date, reading: Reading | None = None,
+             last: date | None = None) -> list[load.BatchResult]:
+    """The day's loads (to `last`: a backfill's span; load_sources); a failure is recorded in ops.day_run for
+    each of the days, and raised."""
     try:
-        return load_sources(res, day, reading)
+        return load_sources(res, day, reading, last)
     except Exception as exc:
         with res.warehouse.begin() as conn:
-            record_day(res.warehouse, conn, day, "failed", message=f"{type(exc).__name__}: {exc}")
+            record_days(res.warehouse, conn, days(day, last or day), "failed", message=f"{type(exc).__name__}: {exc}")
         raise
 
 
 def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began: float,
                publish_with: date | None = None) -> DayOutcome:
     """After the day's loads: its gates, then its publication if they pass; with `publish_with` (the day, or a
-    later one, whose end publishes it: backfill), the publication is left to the caller (status gates_passed)."""
-    outcome = DayOutcome(day, "published", dossiers=batches[0].day_records,
-                         quarantined=sum(b.quarantined for b in batches), pending=sum(b.pending for b in batches))
+    later one, whose end publishes it: backfill), the publication is left to the caller (status gates_passed).
+    Of a backfill's span, the batches' quarantined and pending records are told on its last day."""
+    own = day == batches[0].day
+    outcome = DayOutcome(day, "published",
+                         dossiers=batches[0].day_records if own else batches[0].earlier_days.get(day, 0),
+                         quarantined=sum(b.quarantined for b in batches) if own else 0,
+                         pending=sum(b.pending for b in batches) if own else 0)
     try:
         check_quality_gates(res, day)
     except QualityGateFailed as exc:
@@ -421,18 +434,19 @@ def finished_days(res: Resources, first: date, last: date) -> set[date]:
             {"a": first, "b": last})}
 
 
-def read_ahead(res: Resources, day: date | None, lookback: bool = True,
+def read_ahead(res: Resources, span: list[date] | None, lookback: bool = True,
                behind: Reading | None = None) -> Reading | None:
-    """start_reading(day) before the day's turn; None if there is no such day or it fails. The day before is
-    then still loaded, gated and published, and `day`'s own load_day reads again (and, if that fails too,
-    records the failure): a source down for the next day must not leave this one loaded and unpublished."""
-    if day is None:
+    """start_reading(the span's days) before the span's turn; None if there is no such span or it fails. The days
+    before are then still loaded, gated and published, and the span's own load_day reads again (and, if that
+    fails too, records the failure): a source down for the next days must not leave these loaded and
+    unpublished."""
+    if not span:
         return None
     try:
-        return start_reading(res, day, lookback, behind)
-    except Exception as exc:  # noqa: BLE001 - the day's own load reads again and raises what it meets
+        return start_reading(res, span[0], lookback, behind, last=span[-1])
+    except Exception as exc:  # noqa: BLE001 - the span's own load reads again and raises what it meets
         log.warning("could not start reading the sources of %s early (%s: %s); its load reads them again",
-                    day, type(exc).__name__, exc)
+                    span[0], type(exc).__name__, exc)
         return None
 
 
@@ -442,19 +456,35 @@ def publication_day(day: date, last: date) -> date:
     return min(following_month - timedelta(days=1), last)
 
 
+def spans(to_run: list[date], end: date, daily: bool = False) -> list[list[date]]:
+    """The days a backfill loads together: consecutive days published together (publication_day); each day
+    alone with `daily`."""
+    groups: list[list[date]] = []
+    for day in to_run:
+        if (not daily and groups and groups[-1][-1] == day - timedelta(days=1)
+                and publication_day(groups[-1][-1], end) == publication_day(day, end)):
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+    return groups
+
+
 def backfill(res: Resources, start: date, end: date, resume: bool = False,
-             progress: Callable[[int, int, DayOutcome], None] | None = None) -> list[DayOutcome]:
+             progress: Callable[[int, int, DayOutcome], None] | None = None, daily: bool = False) -> list[DayOutcome]:
     """Every day from start to end in order; a day whose gate fails is reported and the next one runs.
-    With `resume`, days already published (ops.day_run) are skipped. The days whose gates pass are published
-    together at the end of each month and of the range (publish_days: each date computed once, not again on
-    each of the next nights), and before an error stops the run. The next day's sources are read as soon as
-    a day's are, while it loads and is gated (the sources' past days do not change meanwhile)."""
+    With `resume`, days already published (ops.day_run) are skipped. Consecutive days published together (a
+    month, or the rest of the range) load together: one batch per feed over their days, each day then gated
+    on its own records (ops.day_records), and published with the others at the end of the month and of the
+    range (publish_days: each date computed once), or before an error stops the run. With `daily`, each day
+    loads alone, as the nights do. The next days' sources are read as soon as the days before have been, while
+    those load and are gated (the sources' past days do not change meanwhile)."""
     migrate(res)
     refresh_reference(res, end)
     todo = days(start, end)
     done = finished_days(res, start, end) if resume else set()
-    to_run = [day for day in todo if day not in done]
-    following = dict(pairwise(to_run))
+    groups = spans([day for day in todo if day not in done], end, daily)
+    starting = {group[0]: group for group in groups}
+    following = dict(pairwise(map(tuple, groups)))
     outcomes = []
     waiting: list[DayOutcome] = []  # gates passed, not yet published
 
@@ -467,21 +497,26 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
                 o.status, o.published = "published", published
 
     ahead: Reading | None = None
+    batches: list[load.BatchResult] = []
     try:
         for number, day in enumerate(todo, 1):
+            began = clock.monotonic()
             if day in done:
                 outcome = DayOutcome(day, "skipped")
             else:
-                began = clock.monotonic()
-                reading = ahead or read_ahead(res, day)
-                after = following.get(day)
-                # The next day is read as soon as this one's sources are, while this one loads; it skips its
-                # look-back when it follows this one (the run reads those windows just before).
-                follows = after == day + timedelta(days=1)
-                ahead = read_ahead(res, after, lookback=False, behind=reading) if follows and reading else None
-                batches = load_day(res, day, reading)
-                if ahead is None:  # after a gap, or if that failed: the windows come from the watermarks
-                    ahead = read_ahead(res, after, lookback=not follows)
+                if day in starting:
+                    span = starting[day]
+                    if len(span) > 1:
+                        log.info("loading %s .. %s (%d days): one batch per source", span[0], span[-1], len(span))
+                    reading = ahead or read_ahead(res, span)
+                    after = list(following.get(tuple(span), ()))
+                    # The next span is read as soon as this one's sources are, while this one loads; it skips its
+                    # look-back when it follows this one (the run reads those windows just before).
+                    follows = bool(after) and after[0] == span[-1] + timedelta(days=1)
+                    ahead = read_ahead(res, after, lookback=False, behind=reading) if follows and reading else None
+                    batches = load_day(res, span[0], reading, span[-1])
+                    if ahead is None:  # after a gap, or if that failed: the windows come from the watermarks
+                        ahead = read_ahead(res, after, lookback=not follows)
                 outcome = finish_day(res, day, batches, began, publish_with=publication_day(day, end))
                 if outcome.status == "gates_passed":
                     waiting.append(outcome)

@@ -164,13 +164,14 @@ RUN_DAY = date(2022, 1, 5)
 
 @pytest.fixture(scope="module")
 def faulty_run(etl_cli, tmp_path_factory):
-    """Four nights (01-03 .. 01-06) of `python -m etl backfill` against a simulator serving late updates
+    """Four nights (01-03 .. 01-06) of `python -m etl backfill --daily` against a simulator serving late updates
     and bad records, on DuckDB: the view's rows against the same figures counted here in pandas."""
     from mocks.testing import run_simulator
 
     url = f"duckdb:///{tmp_path_factory.mktemp('dq') / 'w.duckdb'}"
     with run_simulator(seed=5, dossiers_per_year=5000, faults=["late_updates=0.3", "bad_records=0.05"]) as base:
-        etl_cli("--warehouse-url", url, "backfill", "--start", "2022-01-03", "--end", "2022-01-06", base_url=base)
+        etl_cli("--warehouse-url", url, "backfill", "--daily", "--start", "2022-01-03", "--end", "2022-01-06",
+                base_url=base)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         tables = {name: pd.read_sql(sa.text(f"SELECT * FROM {name}"), conn) for name in (
@@ -223,3 +224,31 @@ def test_a_faulty_run_counted_by_hand(faulty_run):
     assert (ndxp.versions_changed, ndxp.versions_synced) == (len(versions), len(lags))
     assert ndxp.sync_lag_max_hours == pytest.approx(max(lags))
     assert ndxp.sync_lag_median_hours == pytest.approx(statistics.median(lags))
+
+
+def test_a_backfilled_span_counts_lateness_from_its_first_day(etl_cli, tmp_path):
+    """`backfill` (no --daily) loads 3-6 January in one batch per source: its arrivals count on the 6th, when
+    they were loaded, and only those changed before the 3rd (the look-back) are late, by their distance
+    from the 3rd; records changed on the span's own days are not late for having waited for its end."""
+    from mocks.testing import run_simulator
+
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    first, last = date(2022, 1, 3), date(2022, 1, 6)
+    with run_simulator(seed=5, dossiers_per_year=5000, faults=["late_updates=0.3"]) as base:
+        etl_cli("--warehouse-url", url, "backfill", "--start", str(first), "--end", str(last), base_url=base)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        (batch_id, first_day), = conn.execute(sa.text(
+            "SELECT batch_id, first_day FROM ops.batch WHERE entity = 'dossier' AND window_end IS NOT NULL")).all()
+        loaded = [r[0] for r in conn.execute(sa.text(
+            "SELECT updated_at FROM core.dossier_history WHERE batch_id = :b"), {"b": batch_id})]
+        row = conn.execute(sa.text("SELECT * FROM mart.data_quality WHERE data_day = :d AND source = 'onestop' "
+                                   "AND entity = 'dossier' AND agency_code IS NULL"), {"d": last}).one()
+        earlier = conn.execute(sa.text("SELECT count(*) FROM mart.data_quality WHERE data_day < :d AND "
+                                       "records_new > 0"), {"d": last}).scalar()
+    engine.dispose()
+    late = [t for t in loaded if t.date() < first]
+    assert first_day == first and late and len(late) < len(loaded)
+    assert (row.records_new, row.late_records) == (len(loaded), len(late))
+    assert row.late_max_days == max((first - t.date()).days for t in late) <= 3
+    assert earlier == 0

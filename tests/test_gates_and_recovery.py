@@ -112,6 +112,63 @@ def test_a_systematic_failure_on_a_small_day_still_blocks(res):
     assert "6 of 6 records quarantined (100.0% > QUARANTINE_MAX_SHARE" in gate_message(res)
 
 
+def record_span(wh, entity, counts: dict):
+    """A backfill's batch over the days of `counts` (day -> records stamped on it), as close_batch records it."""
+    first, last = min(counts), max(counts)
+    batch = load.open_batch(wh, entity.source, entity.name, Window.for_day(first).start - timedelta(days=3),
+                            Window.for_day(last).end, first)
+    batch.earlier_days = {d: n for d, n in counts.items() if d != last}
+    batch.day_records = counts[last]
+    batch.extracted = batch.loaded = sum(counts.values())
+    with wh.begin() as conn:
+        load.close_batch(conn, batch)
+
+
+def test_a_backfill_span_is_gated_day_by_day_on_each_days_records(res):
+    """One batch per feed over a week (a backfill's month): each day is judged on the records stamped on it, a
+    silent Thursday and a spike on Friday alone are held, and the span's days count for the days after it."""
+    history_of(res.warehouse, 100)
+    week = [DAY + timedelta(days=i) for i in range(7)]
+    thursday, friday = week[2], week[3]
+    dossier, payment, *others = pipeline.daily_entities()
+    record_span(res.warehouse, dossier, {d: 130 for d in week})
+    record_span(res.warehouse, payment, {d: 0 if d == thursday else 100 for d in week})
+    record_span(res.warehouse, others[0], {d: 5000 if d == friday else 100 for d in week})
+    for entity in others[1:]:
+        record_span(res.warehouse, entity, dict.fromkeys(week, 100))
+    verdicts = {d: gates_failure(res, d) for d in week}
+    assert [d for d, v in verdicts.items() if v] == [thursday, friday]
+    assert "onestop payment: no records stamped 2022-03-17 (Thursday), against a median of 100" in verdicts[thursday]
+    assert "onestop payment" not in verdicts[friday] and "5000 records stamped 2022-03-18" in verdicts[friday]
+    with res.warehouse.begin() as conn:
+        counted = dict(res.warehouse.query(conn, "ops/volume_history.sql", {
+            "s": payment.source, "e": payment.name, "lo": week[0], "hi": week[-1] + timedelta(days=1)}))
+        assert counted == {d: 0 if d == thursday else 100 for d in week}
+        # the next Tuesday is judged against the span's Tuesday too: 130 among 100s
+        baseline = pipeline._volume_baseline(res.warehouse, conn, dossier, DAY + timedelta(days=7))
+    assert baseline == (100, "the last 4 Tuesdays", True)
+    with res.warehouse.begin() as conn:
+        same = dict(res.warehouse.query(conn, "ops/volume_history.sql", {
+            "s": dossier.source, "e": dossier.name, "lo": DAY, "hi": DAY + timedelta(days=1)}))
+    assert same == {DAY: 130}
+
+
+def test_records_waiting_in_a_backfill_span_age_from_their_own_day(res, monkeypatch):
+    """In a span (one batch over several days), a record whose dossier is unknown waits from the day it is
+    stamped, as that day's night would have seen it: one stamped more than EXTRACT_LOOKBACK_DAYS before the
+    span's end is an orphan by the end of the batch, one stamped on its last day still waits."""
+    monkeypatch.setenv("EXTRACT_LOOKBACK_DAYS", "2")
+    load_fixture(res.warehouse, [])
+    first, last = DAY - timedelta(days=3), DAY
+    spec = load.entity("payment", b"k")
+    window = Window(Window.for_day(first).start - timedelta(days=2), Window.for_day(last).end)
+    pipeline._load(res, spec, [[payment("p1", "ghost-1", "20220312100000"),
+                                payment("p2", "ghost-2", "20220315100000")]], window, first)
+    assert rows(res, "SELECT record_key, first_seen_day FROM ops.pending") == [("p2", last)]
+    (key, reason), = rows(res, "SELECT record_key, failed_expectations FROM ops.quarantine")
+    assert key == "p1" and reason.startswith("orphan: its dossier is not in the warehouse 2 days after")
+
+
 def _daily(res, day, pages_by_entity):
     """The daily path for one day with the given records per entity (others: none)."""
     for entity in pipeline.daily_entities():

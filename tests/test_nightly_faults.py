@@ -1,6 +1,7 @@
 """The whole nightly path (`python -m etl backfill`: extraction, validation, load, gates, publication)
 against sources that fail, throttle, truncate, repeat rows and deliver late: every day publishes, and
-once the look-back has passed every published figure equals a clean run's. With bad records as well,
+once the look-back has passed every published figure equals a clean run's (the faulty run night by
+night, `--daily`; the clean one a month at a time, as `backfill` loads by default). With bad records as well,
 what differs from the clean run is exactly what the quarantined records would have counted in."""
 from __future__ import annotations
 
@@ -38,19 +39,19 @@ def rows(engine, sql: str, **params) -> set[tuple]:
 def runs(etl_cli, pg_database, tmp_path_factory):
     """Three month-long backfills side by side, each against its own simulator (much of a faulty run
     waits on the source): clean on DuckDB, transport faults on PostgreSQL, and transport faults with a
-    few bad records on DuckDB."""
-    plans = {"clean": (f"duckdb:///{tmp_path_factory.mktemp('clean') / 'w.duckdb'}", []),
-             "faulty": (pg_database(), TRANSPORT_FAULTS),
+    few bad records on DuckDB. The faulty run goes night by night (`--daily`), the others a month at a time."""
+    plans = {"clean": (f"duckdb:///{tmp_path_factory.mktemp('clean') / 'w.duckdb'}", [], ()),
+             "faulty": (pg_database(), TRANSPORT_FAULTS, ("--daily",)),
              "bad": (f"duckdb:///{tmp_path_factory.mktemp('bad') / 'w.duckdb'}",
-                     [*TRANSPORT_FAULTS, "bad_records=0.01"])}
+                     [*TRANSPORT_FAULTS, "bad_records=0.01"], ())}
     with contextlib.ExitStack() as stack, ThreadPoolExecutor(len(plans)) as pool:
         futures = {name: pool.submit(
-            etl_cli, "--warehouse-url", url, "backfill", "--start", str(START), "--end", str(END),
+            etl_cli, "--warehouse-url", url, "backfill", *daily, "--start", str(START), "--end", str(END),
             base_url=stack.enter_context(run_simulator(seed=SEED, dossiers_per_year=VOLUME, faults=faults,
                                                        slow_seconds=0.2)),
-            env={"SOURCE_MAX_ATTEMPTS": "15"}, check=False) for name, (url, faults) in plans.items()}
+            env={"SOURCE_MAX_ATTEMPTS": "15"}, check=False) for name, (url, faults, daily) in plans.items()}
         results = {name: future.result() for name, future in futures.items()}
-    engines = {name: sa.create_engine(url) for name, (url, _) in plans.items()}
+    engines = {name: sa.create_engine(url) for name, (url, *_) in plans.items()}
     yield {name: (engines[name], results[name]) for name in plans}
     for engine in engines.values():
         engine.dispose()

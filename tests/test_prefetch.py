@@ -64,14 +64,16 @@ def test_a_reader_after_another_starts_when_that_one_has_read_its_last_page():
     assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
 
 
+@pytest.mark.parametrize("daily", [False, True])
 def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_url, tmp_path, source_env,
-                                                                         monkeypatch):
-    """pipeline.backfill starts reading a day's sources before the day before loads (each system's feeds once
-    that day's are read), and loads that reading; only its first day re-reads the
-    look-back (the run has just read the windows of the others). It publishes the days whose gates passed
-    together, at the end of each month and of the range. The snapshots and the core tables equal those of the
-    same days run one by one (each night re-reading its look-back and publishing), and no reader outlives
-    the run."""
+                                                                         monkeypatch, daily):
+    """pipeline.backfill loads a month's days (here the rest of January, then February's first two) in one batch
+    per feed, or with `daily` each day in its own; it starts reading the next days' sources before the days
+    before load (each system's feeds once those days' are read), and loads that reading; only its first batch
+    re-reads the look-back (the run has just read the windows of the others). It publishes the days whose
+    gates passed together, at the end of each month and of the range. The snapshots and the core tables equal
+    those of the same days run one by one (each night re-reading its look-back and publishing), and no reader
+    outlives the run."""
     from datetime import date, datetime, timedelta
 
     import sqlalchemy as sa
@@ -82,30 +84,35 @@ def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_
     events: list[tuple] = []
     real_reading, real_publish, real_load = pipeline.start_reading, pipeline.publish_days, pipeline.load_day
 
-    def start_reading(res, day, lookback=True, behind=None):
-        events.append(("read", day, lookback))
-        return real_reading(res, day, lookback, behind)
+    def start_reading(res, day, lookback=True, behind=None, last=None):
+        events.append(("read", day, last or day, lookback))
+        return real_reading(res, day, lookback, behind, last)
 
     def publish_days(res, run_days):
         events.append(("publish", *run_days))
         return real_publish(res, run_days)
 
-    def load_day(res, day, reading=None):
-        events.append(("load", day, reading is not None))
-        return real_load(res, day, reading)
+    def load_day(res, day, reading=None, last=None):
+        events.append(("load", day, last or day, reading is not None))
+        return real_load(res, day, reading, last)
 
     monkeypatch.setattr(pipeline, "start_reading", start_reading)
     monkeypatch.setattr(pipeline, "publish_days", publish_days)
     monkeypatch.setattr(pipeline, "load_day", load_day)
     jan30, jan31, feb1, feb2 = (date(2022, 1, 30) + timedelta(days=i) for i in range(4))
     with pipeline.Resources.from_env(duckdb_url) as res:
-        outcomes = pipeline.backfill(res, jan30, feb2)
+        outcomes = pipeline.backfill(res, jan30, feb2, daily=daily)
     assert [o.status for o in outcomes] == ["published"] * 4 and all(o.dossiers for o in outcomes)
     assert [o.published for o in outcomes] == ["2022-01-30 .. 2022-01-31"] * 2 + ["2022-01-30 .. 2022-02-02"] * 2
     assert [o.publishes_with for o in outcomes] == [jan31, jan31, feb2, feb2]
-    assert events == [("read", jan30, True), ("read", jan31, False), ("load", jan30, True),
-                      ("read", feb1, False), ("load", jan31, True), ("publish", jan30, jan31),
-                      ("read", feb2, False), ("load", feb1, True), ("load", feb2, True), ("publish", feb1, feb2)]
+    if daily:
+        assert events == [("read", jan30, jan30, True), ("read", jan31, jan31, False), ("load", jan30, jan30, True),
+                          ("read", feb1, feb1, False), ("load", jan31, jan31, True), ("publish", jan30, jan31),
+                          ("read", feb2, feb2, False), ("load", feb1, feb1, True), ("load", feb2, feb2, True),
+                          ("publish", feb1, feb2)]
+    else:
+        assert events == [("read", jan30, jan31, True), ("read", feb1, feb2, False), ("load", jan30, jan31, True),
+                          ("publish", jan30, jan31), ("load", feb1, feb2, True), ("publish", feb1, feb2)]
     deadline = time.monotonic() + 5
     while any(t.name.startswith("read ") for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -128,6 +135,9 @@ def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_
                 "dossiers": conn.exec_driver_sql(
                     "SELECT dossier_code, updated_at, status FROM core.dossier_history ORDER BY 1, 2").all(),
                 "receipts": conn.exec_driver_sql("SELECT count(*) FROM core.sync_receipt").scalar(),
+                "day_records": conn.exec_driver_sql(
+                    "SELECT b.entity, d.data_day, d.records FROM ops.day_records d JOIN ops.batch b "
+                    "ON b.batch_id = d.batch_id ORDER BY 1, 2").all(),
                 "windows": conn.exec_driver_sql(
                     "SELECT window_start, window_end FROM ops.batch WHERE entity = 'dossier' ORDER BY 2").all()})
         engine.dispose()
@@ -135,18 +145,25 @@ def test_a_backfill_reads_each_window_once_and_publishes_each_month_once(duckdb_
     assert backfilled["snapshots"] and backfilled["snapshots"] == nightly["snapshots"]
     assert backfilled["dossiers"] and backfilled["dossiers"] == nightly["dossiers"]
     assert backfilled["receipts"] == nightly["receipts"]
+    # each day's records counted for the gates, whether its batch was the day's or the month's
+    assert len(backfilled["day_records"]) == 5 * 4 and backfilled["day_records"] == nightly["day_records"]
+    assert any(n for *_, n in backfilled["day_records"])
     midnight = [datetime(2022, 1, 30) + timedelta(days=i) for i in range(5)]
-    assert backfilled["windows"] == [(midnight[0] - timedelta(days=3), midnight[1])] + list(pairwise(midnight[1:]))
+    if daily:
+        assert backfilled["windows"] == [(midnight[0] - timedelta(days=3), midnight[1]), *pairwise(midnight[1:])]
+    else:
+        assert backfilled["windows"] == [(midnight[0] - timedelta(days=3), midnight[2]), (midnight[2], midnight[4])]
     assert nightly["windows"] == [(m - timedelta(days=3), m + timedelta(days=1)) for m in midnight[:4]]
 
 
 @pytest.mark.parametrize("failures", [1, 99])
 def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, source_env, monkeypatch, failures,
                                                                    caplog):
-    """If the next day's sources cannot be started early (before the day loads, then again once it has), the
-    day is still loaded, gated and published, with a warning naming the next day and the source's error; the
-    next day tries again when its turn comes: once is enough for a passing fault (all days published); a
-    lasting one fails that day alone, recorded in ops.day_run, with the day before published."""
+    """If the next days' sources cannot be started early (before the days before load, then again once they
+    have), those days are still loaded, gated and published, with a warning naming the next day and the
+    source's error; the next days try again when their turn comes: once is enough for a passing fault (all days
+    published); a lasting one fails those days alone, recorded in ops.day_run, with the days before published.
+    Here the month's end splits the range: 30-31 January load together, then 1 February."""
     from datetime import date
 
     import sqlalchemy as sa
@@ -154,24 +171,24 @@ def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, so
     from etl import pipeline
 
     monkeypatch.setenv("DATA_DOCS_DIR", "")
-    first, second, third = date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)
+    first, second, third = date(2022, 1, 31), date(2022, 2, 1), date(2022, 1, 30)
     left = {"failures": failures}
     real = pipeline.start_reading
 
-    def start_reading(res, day, lookback=True, behind=None):
+    def start_reading(res, day, lookback=True, behind=None, last=None):
         if day == second and left["failures"]:
             left["failures"] -= 1
             raise ConnectionError(f"ONESTOP_URL unreachable for {day}")
-        return real(res, day, lookback, behind)
+        return real(res, day, lookback, behind, last)
 
     monkeypatch.setattr(pipeline, "start_reading", start_reading)
     with pipeline.Resources.from_env(duckdb_url) as res:
         if failures == 1:
-            outcomes = pipeline.backfill(res, first, third)
+            outcomes = pipeline.backfill(res, third, second)
             assert [o.status for o in outcomes] == ["published"] * 3 and all(o.dossiers for o in outcomes)
         else:
             with pytest.raises(ConnectionError, match="unreachable"):
-                pipeline.backfill(res, first, third)
+                pipeline.backfill(res, third, second)
         with res.warehouse.begin() as conn:
             days = dict(conn.execute(sa.text("SELECT run_day, status FROM ops.day_run")).all())
             published = {r[0] for r in conn.execute(sa.text(
@@ -182,8 +199,8 @@ def test_a_day_is_published_when_reading_the_next_one_ahead_fails(duckdb_url, so
         assert days == dict.fromkeys((first, second, third), "published")
         assert published >= {first, second, third}
     else:
-        assert days == {first: "published", second: "failed"}
-        assert first in published and third not in published
+        assert days == {third: "published", first: "published", second: "failed"}
+        assert {third, first} <= published and second not in published
     assert not any(t.name.startswith("read ") and t.is_alive() for t in threading.enumerate())
 
 
@@ -201,10 +218,10 @@ def test_when_publishing_before_an_error_fails_too_the_first_error_is_raised(duc
     first, second = date(2022, 1, 3), date(2022, 1, 4)
     real = pipeline.start_reading
 
-    def start_reading(res, day, lookback=True, behind=None):
+    def start_reading(res, day, lookback=True, behind=None, last=None):
         if day == second:
             raise ConnectionError(f"ONESTOP_URL unreachable for {day}")
-        return real(res, day, lookback, behind)
+        return real(res, day, lookback, behind, last)
 
     def publish_days(res, run_days):
         raise sa.exc.OperationalError("INSERT", {}, Exception("the warehouse went away"))
@@ -213,7 +230,7 @@ def test_when_publishing_before_an_error_fails_too_the_first_error_is_raised(duc
     monkeypatch.setattr(pipeline, "publish_days", publish_days)
     with pipeline.Resources.from_env(duckdb_url) as res:
         with pytest.raises(ConnectionError, match="unreachable"):
-            pipeline.backfill(res, first, second)
+            pipeline.backfill(res, first, second, daily=True)  # a month's days loading together fail together
         with res.warehouse.begin() as conn:
             days = dict(conn.execute(sa.text("SELECT run_day, status FROM ops.day_run")).all())
     assert days == {second: "failed"}  # the first day is loaded, not published: --resume runs it again
