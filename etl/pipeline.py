@@ -160,8 +160,8 @@ class Reading:
 
 def start_reading(res: Resources, day: date, lookback: bool = True, behind: Reading | None = None,
                   last: date | None = None) -> Reading:
-    """Start reading every daily feed for `day` (to `last`): each system by one thread that reads its feeds in turn, in
-    the registry's order (dossiers first), so a feed's pages arrive while the feeds before it load. The
+    """Start reading every daily feed for `day` (to `last`): each system by one thread that reads its feeds in
+    turn, in the registry's order (dossiers first), so a feed's pages arrive while the feeds before it load. The
     windows come from the watermarks: the loads of the days before must have committed. With `behind` (the
     day before's reading, not yet loaded), each window starts where `behind`'s ends, as the watermark will
     once those loads commit (`lookback` does not apply), and each system's first feed is read once `behind`
@@ -484,7 +484,7 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
     done = finished_days(res, start, end) if resume else set()
     groups = spans([day for day in todo if day not in done], end, daily)
     starting = {group[0]: group for group in groups}
-    following = dict(pairwise(map(tuple, groups)))
+    following = {group[0]: after for group, after in pairwise(groups)}
     outcomes = []
     waiting: list[DayOutcome] = []  # gates passed, not yet published
 
@@ -509,7 +509,7 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
                     if len(span) > 1:
                         log.info("loading %s .. %s (%d days): one batch per source", span[0], span[-1], len(span))
                     reading = ahead or read_ahead(res, span)
-                    after = list(following.get(tuple(span), ()))
+                    after = following.get(day, [])
                     # The next span is read as soon as this one's sources are, while this one loads; it skips its
                     # look-back when it follows this one (the run reads those windows just before).
                     follows = bool(after) and after[0] == span[-1] + timedelta(days=1)

@@ -131,7 +131,7 @@ def test_a_backfill_span_is_gated_day_by_day_on_each_days_records(res):
     week = [DAY + timedelta(days=i) for i in range(7)]
     thursday, friday = week[2], week[3]
     dossier, payment, *others = pipeline.daily_entities()
-    record_span(res.warehouse, dossier, {d: 130 for d in week})
+    record_span(res.warehouse, dossier, dict.fromkeys(week, 130))
     record_span(res.warehouse, payment, {d: 0 if d == thursday else 100 for d in week})
     record_span(res.warehouse, others[0], {d: 5000 if d == friday else 100 for d in week})
     for entity in others[1:]:
