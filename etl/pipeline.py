@@ -203,14 +203,11 @@ def daily_entities() -> list[load.Entity]:
     return [load.entity(feed.name) for feed in feeds.daily_feeds()]
 
 
-def check_quality_gates(res: Resources, day: date) -> None:
+def check_quality_gates(res: Resources, day: date, problems: list[str] | None = None) -> None:
     """Every daily batch of the day succeeded, with no more quarantined than noise and a volume its
-    recent days make plausible (docs: README, Operations). A failure is recorded in ops.day_run."""
-    end = Window.for_day(day).end
-    problems = []
-    with res.warehouse.begin() as conn:
-        for entity in daily_entities():
-            problems += _gate(res.warehouse, conn, entity, day, end)
+    recent days make plausible (docs: README, Operations); `problems`: gate_problems' findings for the day,
+    if asked already. A failure is recorded in ops.day_run."""
+    problems = gate_problems(res, [day])[day] if problems is None else problems
     if problems:
         message = f"indicators for {day} not published: " + " | ".join(problems)
         with res.warehouse.begin() as conn:
@@ -218,12 +215,30 @@ def check_quality_gates(res: Resources, day: date) -> None:
         raise QualityGateFailed(message)
 
 
-def _gate(wh: Warehouse, conn, entity: load.Entity, day: date, end: datetime) -> list[str]:
+def gate_problems(res: Resources, span: list[date]) -> dict[date, list[str]]:
+    """What the quality gates find wrong with each of the consecutive days of `span` (nothing: they pass):
+    two queries per daily feed, whatever the span's length (a backfill gates a month at once)."""
+    first, last = span[0], span[-1]
+    found: dict[date, list[str]] = {day: [] for day in span}
+    with res.warehouse.begin() as conn:
+        for entity in daily_entities():
+            latest = {}  # day -> its latest batch
+            for row in res.warehouse.query(conn, "ops/gate_batch.sql", {
+                    "s": entity.source, "e": entity.name, "first": first, "last": last,
+                    "first_end": Window.for_day(first).end, "last_end": Window.for_day(last).end}):
+                if row.data_day not in latest or row.batch_id > latest[row.data_day].batch_id:
+                    latest[row.data_day] = row
+            counts = dict(res.warehouse.query(conn, "ops/volume_history.sql", {
+                "s": entity.source, "e": entity.name, "lo": first - timedelta(days=28), "hi": last}))
+            for day in span:
+                found[day] += _gate(entity, day, latest.get(day), counts)
+    return found
+
+
+def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[str]:
     name = f"{entity.source} {entity.name}"
-    found = wh.query(conn, "ops/gate_batch.sql", {"s": entity.source, "e": entity.name, "end": end, "day": day})
-    row = found[0] if found else None
     if row is None:
-        return [f"no {name} batch ends at {end}: run its load step first"]
+        return [f"no {name} batch ends at {Window.for_day(day).end}: run its load step first"]
     if row.status != "succeeded":
         return [f"{name} batch {row.batch_id} {row.status}: {row.message}"]
     problems = []
@@ -235,7 +250,7 @@ def _gate(wh: Warehouse, conn, entity: load.Entity, day: date, end: datetime) ->
             f"{name} batch {row.batch_id}: {row.quarantined} of {row.extracted} records quarantined "
             f"({share:.1%} > QUARANTINE_MAX_SHARE {limit:.1%}); see ops.quarantine WHERE batch_id = "
             f"{row.batch_id} and ops.validation_result")
-    baseline, basis, same_weekday = _volume_baseline(wh, conn, entity, day)
+    baseline, basis, same_weekday = _volume_baseline(counts, day)
     if baseline is not None and baseline >= s.volume_min_baseline:
         low, high = s.volume_min_ratio, s.volume_max_ratio
         count = row.day_records or 0
@@ -251,16 +266,15 @@ def _gate(wh: Warehouse, conn, entity: load.Entity, day: date, end: datetime) ->
     return problems
 
 
-def _volume_baseline(wh: Warehouse, conn, entity: load.Entity, day: date) -> tuple[float | None, str, bool]:
-    """The usual number of records stamped on such a day: the median of the same weekday over the last
-    four weeks (at least two known), else of the last 14 days (at least seven known; weekends mixed in,
-    so then only silence on a weekday and spikes are judged). The last item says which."""
-    counts = dict(wh.query(conn, "ops/volume_history.sql", {
-        "s": entity.source, "e": entity.name, "lo": day - timedelta(days=28), "hi": day}))
+def _volume_baseline(counts: dict[date, int], day: date) -> tuple[float | None, str, bool]:
+    """The usual number of records stamped on such a day, from `counts` (records stamped per earlier day,
+    ops/volume_history.sql): the median of the same weekday over the last four weeks (at least two known),
+    else of the last 14 days (at least seven known; weekends mixed in, so then only silence on a weekday and
+    spikes are judged). The last item says which."""
     same = [counts[k] for k in (day - timedelta(days=7 * w) for w in range(1, 5)) if k in counts]
     if len(same) >= 2:
         return statistics.median(same), f"the last {len(same)} {day:%A}s", True
-    recent = [v for k, v in counts.items() if k >= day - timedelta(days=14)]
+    recent = [v for k, v in counts.items() if day - timedelta(days=14) <= k < day]
     if len(recent) >= 7:
         return statistics.median(recent), f"the last {len(recent)} days", False
     return None, "", False
@@ -405,17 +419,18 @@ def load_day(res: Resources, day: date, reading: Reading | None = None,
 
 
 def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began: float,
-               publish_with: date | None = None) -> DayOutcome:
+               publish_with: date | None = None, problems: list[str] | None = None) -> DayOutcome:
     """After the day's loads: its gates, then its publication if they pass; with `publish_with` (the day, or a
     later one, whose end publishes it: backfill), the publication is left to the caller (status gates_passed).
-    Of a backfill's span, the batches' quarantined and pending records are told on its last day."""
+    Of a backfill's span, the batches' quarantined and pending records are told on its last day, and the gates'
+    `problems` found for the whole span at once (gate_problems)."""
     own = day == batches[0].day
     outcome = DayOutcome(day, "published",
                          dossiers=batches[0].day_records if own else batches[0].earlier_days.get(day, 0),
                          quarantined=sum(b.quarantined for b in batches) if own else 0,
                          pending=sum(b.pending for b in batches) if own else 0)
     try:
-        check_quality_gates(res, day)
+        check_quality_gates(res, day, problems)
     except QualityGateFailed as exc:
         outcome.status, outcome.message = "gate_failed", str(exc)
     else:
@@ -498,6 +513,7 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
 
     ahead: Reading | None = None
     batches: list[load.BatchResult] = []
+    findings: dict[date, list[str]] = {}
     try:
         for number, day in enumerate(todo, 1):
             began = clock.monotonic()
@@ -515,9 +531,10 @@ def backfill(res: Resources, start: date, end: date, resume: bool = False,
                     follows = bool(after) and after[0] == span[-1] + timedelta(days=1)
                     ahead = read_ahead(res, after, lookback=False, behind=reading) if follows and reading else None
                     batches = load_day(res, span[0], reading, span[-1])
+                    findings = gate_problems(res, span)
                     if ahead is None:  # after a gap, or if that failed: the windows come from the watermarks
                         ahead = read_ahead(res, after, lookback=not follows)
-                outcome = finish_day(res, day, batches, began, publish_with=publication_day(day, end))
+                outcome = finish_day(res, day, batches, began, publication_day(day, end), findings[day])
                 if outcome.status == "gates_passed":
                     waiting.append(outcome)
             outcomes.append(outcome)

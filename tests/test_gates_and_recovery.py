@@ -138,6 +138,14 @@ def test_a_backfill_span_is_gated_day_by_day_on_each_days_records(res):
         record_span(res.warehouse, entity, dict.fromkeys(week, 100))
     verdicts = {d: gates_failure(res, d) for d in week}
     assert [d for d, v in verdicts.items() if v] == [thursday, friday]
+    # gated at once (as a backfill does), the week and the nightly batches before it find what each day alone finds
+    for days_ in (week, [DAY - timedelta(days=i) for i in range(21, 0, -1)] + week):
+        at_once = pipeline.gate_problems(res, days_)
+        assert at_once == {d: pipeline.gate_problems(res, [d])[d] for d in days_}
+        assert [d for d in days_ if at_once[d]] == [thursday, friday]
+    # Friday's sync receipts loaded again (a night's batch, the latest for the day): its count replaces the span's
+    record_batch(res.warehouse, others[0], friday, 100)
+    assert [d for d, v in pipeline.gate_problems(res, week).items() if v] == [thursday]
     assert "onestop payment: no records stamped 2022-03-17 (Thursday), against a median of 100" in verdicts[thursday]
     assert "onestop payment" not in verdicts[friday] and "5000 records stamped 2022-03-18" in verdicts[friday]
     with res.warehouse.begin() as conn:
@@ -145,12 +153,25 @@ def test_a_backfill_span_is_gated_day_by_day_on_each_days_records(res):
             "s": payment.source, "e": payment.name, "lo": week[0], "hi": week[-1] + timedelta(days=1)}))
         assert counted == {d: 0 if d == thursday else 100 for d in week}
         # the next Tuesday is judged against the span's Tuesday too: 130 among 100s
-        baseline = pipeline._volume_baseline(res.warehouse, conn, dossier, DAY + timedelta(days=7))
-    assert baseline == (100, "the last 4 Tuesdays", True)
+        history = dict(res.warehouse.query(conn, "ops/volume_history.sql", {
+            "s": dossier.source, "e": dossier.name, "lo": DAY - timedelta(days=21), "hi": DAY + timedelta(days=7)}))
+    assert pipeline._volume_baseline(history, DAY + timedelta(days=7)) == (100, "the last 4 Tuesdays", True)
     with res.warehouse.begin() as conn:
         same = dict(res.warehouse.query(conn, "ops/volume_history.sql", {
             "s": dossier.source, "e": dossier.name, "lo": DAY, "hi": DAY + timedelta(days=1)}))
     assert same == {DAY: 130}
+
+
+def test_a_span_without_history_judges_each_day_on_the_days_before_it(res):
+    """A first backfill's fortnight: each day is judged on the days before it only (its span's later days are
+    not its history), so a volume fifty times the first week's is held on each day it lasts."""
+    span = [DAY + timedelta(days=i) for i in range(14)]
+    for entity in pipeline.daily_entities():
+        record_span(res.warehouse, entity, {d: 100 if i < 7 else 5000 for i, d in enumerate(span)})
+    found = pipeline.gate_problems(res, span)
+    assert [d for d in span if found[d]] == span[7:]
+    assert found == {d: pipeline.gate_problems(res, [d])[d] for d in span}
+    assert "5000 records stamped 2022-03-22, against a median of 100 on the last 7 days" in found[span[7]][0]
 
 
 def test_records_waiting_in_a_backfill_span_age_from_their_own_day(res, monkeypatch):

@@ -1,8 +1,10 @@
--- The latest batch of a daily feed (:s source, :e entity) for :day: a night's batch ends with the
--- day (:end); a backfill's span counts the day's records in ops.day_records.
-SELECT b.batch_id, b.status, b.extracted, b.quarantined, COALESCE(d.records, b.day_records) AS day_records, b.message
+-- The batches of a daily feed (:s source, :e entity) for the days :first .. :last, each with the day it
+-- is for and the records stamped on that day: a night's batch is for the day its window ends with
+-- (:first_end .. :last_end; a failed one counted nothing), a backfill's for each day of its span
+-- (ops.day_records). The gate takes each day's latest.
+SELECT COALESCE(d.data_day, CAST(b.window_end AS date) - 1) AS data_day, b.batch_id, b.status, b.extracted,
+       b.quarantined, COALESCE(d.records, b.day_records) AS day_records, b.message
 FROM ops.batch b
-LEFT JOIN ops.day_records d ON d.batch_id = b.batch_id AND d.data_day = :day
-WHERE b.source = :s AND b.entity = :e AND (b.window_end = :end OR d.batch_id IS NOT NULL)
-ORDER BY b.batch_id DESC
-LIMIT 1;
+LEFT JOIN ops.day_records d ON d.batch_id = b.batch_id AND d.data_day >= :first AND d.data_day <= :last
+WHERE b.source = :s AND b.entity = :e
+  AND (d.batch_id IS NOT NULL OR (b.window_end >= :first_end AND b.window_end <= :last_end));
