@@ -38,6 +38,7 @@ class BatchResult:
     quarantined: int = 0
     day_records: int = 0        # extracted records stamped within `day` itself
     earlier_days: dict[date, int] = field(default_factory=dict)  # ... within each of first_day .. day - 1
+    quarantined_earlier: dict[date, int] = field(default_factory=dict)  # quarantined, stamped on those days
     retried: int = 0            # records re-tried from ops.pending
     pending: int = 0            # records of the entity still waiting after the batch
     changed_from: datetime | None = None  # the earliest event time among the loaded rows
@@ -70,10 +71,13 @@ def close_batch(conn: Connection, batch: BatchResult) -> None:
         {"x": batch.extracted, "l": batch.loaded, "q": batch.quarantined, "dr": batch.day_records,
          "r": batch.retried, "p": batch.pending, "c": batch.changed_from, "t": local_now(), "b": batch.batch_id})
     if batch.day is not None:
-        counts = {**{d: batch.earlier_days.get(d, 0) for d in days(batch.first_day, batch.day - timedelta(days=1))},
-                  batch.day: batch.day_records}
-        conn.execute(sa.text("INSERT INTO ops.day_records (batch_id, data_day, records) VALUES (:b, :d, :n)"),
-                     [{"b": batch.batch_id, "d": d, "n": n} for d, n in counts.items()])
+        earlier = days(batch.first_day, batch.day - timedelta(days=1))
+        rows = [{"d": d, "n": batch.earlier_days.get(d, 0), "q": batch.quarantined_earlier.get(d, 0)} for d in earlier]
+        # the last day: its own records, and every quarantined record not stamped on an earlier day of the span
+        rows.append({"d": batch.day, "n": batch.day_records,
+                     "q": batch.quarantined - sum(r["q"] for r in rows)})
+        conn.execute(sa.text("INSERT INTO ops.day_records (batch_id, data_day, records, quarantined) "
+                             "VALUES (:b, :d, :n, :q)"), [{"b": batch.batch_id, **r} for r in rows])
 
 
 def fail_batch(wh: Warehouse, batch: BatchResult, error: BaseException) -> None:
@@ -298,6 +302,17 @@ def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame
                 batch.earlier_days[day] = batch.earlier_days.get(day, 0) + int(n)
 
 
+def _count_day_quarantined(spec: Entity, batch: BatchResult, rejected: pd.DataFrame) -> None:
+    """In a backfill's span, the quarantined records stamped on each day before its last (the rest count on the
+    last day: close_batch), so that each day's quarantine gate judges that day's share."""
+    if spec.stamps and batch.day is not None and batch.first_day != batch.day and not rejected.empty:
+        stamp = rejected[spec.stamps[0]]
+        earlier = stamp[(stamp >= datetime.combine(batch.first_day, time()))
+                        & (stamp < datetime.combine(batch.day, time()))]
+        for day, n in earlier.dt.date.value_counts().items():
+            batch.quarantined_earlier[day] = batch.quarantined_earlier.get(day, 0) + int(n)
+
+
 def _unique(records: list[dict], hashes: list[str]) -> tuple[list[dict], list[str]]:
     """A record repeated across pages is the same record: its first copy is kept, it is not an error."""
     first: dict[str, dict] = {}
@@ -424,6 +439,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
                          spec.stamps[0] if spec.stamps else None)
             rejected = rejected[~waiting]
         batch.quarantined += quarantine(wh, conn, rejected, batch, spec.record_key)
+        _count_day_quarantined(spec, batch, rejected)
         _note_change(spec, batch, outcome.valid)
         resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
         valid = outcome.valid[spec.loaded].assign(batch_id=batch.batch_id)

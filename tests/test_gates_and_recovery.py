@@ -112,40 +112,48 @@ def test_a_systematic_failure_on_a_small_day_still_blocks(res):
     assert "6 of 6 records quarantined (100.0% > QUARANTINE_MAX_SHARE" in gate_message(res)
 
 
-def record_span(wh, entity, counts: dict):
-    """A backfill's batch over the days of `counts` (day -> records stamped on it), as close_batch records it."""
+def record_span(wh, entity, counts: dict, quarantined: dict | None = None):
+    """A backfill's batch over the days of `counts` (day -> records stamped on it; `quarantined`: day -> how
+    many of them were quarantined), as close_batch records it."""
     first, last = min(counts), max(counts)
+    quarantined = quarantined or {}
     batch = load.open_batch(wh, entity.source, entity.name, Window.for_day(first).start - timedelta(days=3),
                             Window.for_day(last).end, first)
     batch.earlier_days = {d: n for d, n in counts.items() if d != last}
+    batch.quarantined_earlier = {d: n for d, n in quarantined.items() if d != last}
     batch.day_records = counts[last]
-    batch.extracted = batch.loaded = sum(counts.values())
+    batch.extracted = sum(counts.values())
+    batch.quarantined = sum(quarantined.values())
+    batch.loaded = batch.extracted - batch.quarantined
     with wh.begin() as conn:
         load.close_batch(conn, batch)
 
 
 def test_a_backfill_span_is_gated_day_by_day_on_each_days_records(res):
     """One batch per feed over a week (a backfill's month): each day is judged on the records stamped on it, a
-    silent Thursday and a spike on Friday alone are held, and the span's days count for the days after it."""
+    silent Thursday, a spike on Friday and a Wednesday whose dossiers were mostly quarantined are held alone
+    (the week's share, 60 of 910, would have held every day), and the span's days count for the days after
+    it."""
     history_of(res.warehouse, 100)
     week = [DAY + timedelta(days=i) for i in range(7)]
-    thursday, friday = week[2], week[3]
+    wednesday, thursday, friday = week[1], week[2], week[3]
     dossier, payment, *others = pipeline.daily_entities()
-    record_span(res.warehouse, dossier, dict.fromkeys(week, 130))
+    record_span(res.warehouse, dossier, dict.fromkeys(week, 130), {wednesday: 60})
     record_span(res.warehouse, payment, {d: 0 if d == thursday else 100 for d in week})
     record_span(res.warehouse, others[0], {d: 5000 if d == friday else 100 for d in week})
     for entity in others[1:]:
         record_span(res.warehouse, entity, dict.fromkeys(week, 100))
     verdicts = {d: gates_failure(res, d) for d in week}
-    assert [d for d, v in verdicts.items() if v] == [thursday, friday]
+    assert [d for d, v in verdicts.items() if v] == [wednesday, thursday, friday]
+    assert "onestop dossier batch" in verdicts[wednesday] and "60 of 130 records quarantined" in verdicts[wednesday]
     # gated at once (as a backfill does), the week and the nightly batches before it find what each day alone finds
     for days_ in (week, [DAY - timedelta(days=i) for i in range(21, 0, -1)] + week):
         at_once = pipeline.gate_problems(res, days_)
         assert at_once == {d: pipeline.gate_problems(res, [d])[d] for d in days_}
-        assert [d for d in days_ if at_once[d]] == [thursday, friday]
+        assert [d for d in days_ if at_once[d]] == [wednesday, thursday, friday]
     # Friday's sync receipts loaded again (a night's batch, the latest for the day): its count replaces the span's
     record_batch(res.warehouse, others[0], friday, 100)
-    assert [d for d, v in pipeline.gate_problems(res, week).items() if v] == [thursday]
+    assert [d for d, v in pipeline.gate_problems(res, week).items() if v] == [wednesday, thursday]
     assert "onestop payment: no records stamped 2022-03-17 (Thursday), against a median of 100" in verdicts[thursday]
     assert "onestop payment" not in verdicts[friday] and "5000 records stamped 2022-03-18" in verdicts[friday]
     with res.warehouse.begin() as conn:
@@ -177,17 +185,22 @@ def test_a_span_without_history_judges_each_day_on_the_days_before_it(res):
 def test_records_waiting_in_a_backfill_span_age_from_their_own_day(res, monkeypatch):
     """In a span (one batch over several days), a record whose dossier is unknown waits from the day it is
     stamped, as that day's night would have seen it: one stamped more than EXTRACT_LOOKBACK_DAYS before the
-    span's end is an orphan by the end of the batch, one stamped on its last day still waits."""
+    span's end is an orphan by the end of the batch, one stamped on its last day still waits. A rejected
+    record counts on the day it is stamped, an orphan on the span's last day (ops.day_records)."""
     monkeypatch.setenv("EXTRACT_LOOKBACK_DAYS", "2")
-    load_fixture(res.warehouse, [])
+    load_fixture(res.warehouse, [DOSSIERS[:1]])
     first, last = DAY - timedelta(days=3), DAY
     spec = load.entity("payment", b"k")
     window = Window(Window.for_day(first).start - timedelta(days=2), Window.for_day(last).end)
-    pipeline._load(res, spec, [[payment("p1", "ghost-1", "20220312100000"),
+    malformed = {**payment("p3", DOSSIERS[0]["MaHoSo"], "20220313100000"), "HinhThucThanhToan": 3}
+    pipeline._load(res, spec, [[payment("p1", "ghost-1", "20220312100000"), malformed,
                                 payment("p2", "ghost-2", "20220315100000")]], window, first)
     assert rows(res, "SELECT record_key, first_seen_day FROM ops.pending") == [("p2", last)]
-    (key, reason), = rows(res, "SELECT record_key, failed_expectations FROM ops.quarantine")
-    assert key == "p1" and reason.startswith("orphan: its dossier is not in the warehouse 2 days after")
+    reasons = dict(rows(res, "SELECT record_key, failed_expectations FROM ops.quarantine"))
+    assert reasons.keys() == {"p1", "p3"} and "method" in reasons["p3"]
+    assert reasons["p1"].startswith("orphan: its dossier is not in the warehouse 2 days after")
+    assert rows(res, "SELECT data_day, records, quarantined FROM ops.day_records ORDER BY 1") == [
+        (first, 1, 0), (first + timedelta(days=1), 1, 1), (first + timedelta(days=2), 0, 0), (last, 1, 1)]
 
 
 def _daily(res, day, pages_by_entity):

@@ -1,16 +1,19 @@
--- Records stamped on each day a daily feed's batch is for: one day for a night's batch, each day of
--- the span for a backfill's (python -m etl backfill loads a month's days in one batch per source).
--- The quality gates judge each day's volume from it. Written with the batch's success, in the same
--- transaction. ops.batch.first_day: the first of those days (a night's: its own).
+-- Records stamped on each day a daily feed's batch is for, and how many of them were quarantined: one
+-- day for a night's batch, each day of the span for a backfill's (python -m etl backfill loads a month's
+-- days in one batch per source). The quality gates judge each day of a span from it. Written with the
+-- batch's success, in the same transaction. ops.batch.first_day: the first of those days (a night's: its
+-- own).
 CREATE TABLE IF NOT EXISTS ops.day_records (
-    batch_id bigint NOT NULL,
-    data_day date NOT NULL,
-    records  bigint NOT NULL,
+    batch_id    bigint NOT NULL,
+    data_day    date NOT NULL,
+    records     bigint NOT NULL,
+    quarantined bigint NOT NULL,  -- of the batch's quarantined records, those stamped on the day (a span's
+                                  -- last day: all the others)
     PRIMARY KEY (batch_id, data_day)
 );
 
-INSERT INTO ops.day_records (batch_id, data_day, records)
-SELECT batch_id, CAST(window_end AS date) - 1, day_records
+INSERT INTO ops.day_records (batch_id, data_day, records, quarantined)
+SELECT batch_id, CAST(window_end AS date) - 1, day_records, COALESCE(quarantined, 0)
 FROM ops.batch
 WHERE status = 'succeeded' AND window_end IS NOT NULL AND day_records IS NOT NULL
   AND batch_id NOT IN (SELECT batch_id FROM ops.day_records);
