@@ -39,6 +39,7 @@ class BatchResult:
     day_records: int = 0        # extracted records stamped within `day` itself
     earlier_days: dict[date, int] = field(default_factory=dict)  # ... within each of first_day .. day - 1
     quarantined_earlier: dict[date, int] = field(default_factory=dict)  # quarantined, stamped on those days
+    orphans: int = 0            # of the quarantined, records whose dossier never came (settle_pending)
     retried: int = 0            # records re-tried from ops.pending
     pending: int = 0            # records of the entity still waiting after the batch
     changed_from: datetime | None = None  # the earliest event time among the loaded rows
@@ -72,12 +73,14 @@ def close_batch(conn: Connection, batch: BatchResult) -> None:
          "r": batch.retried, "p": batch.pending, "c": batch.changed_from, "t": local_now(), "b": batch.batch_id})
     if batch.day is not None:
         earlier = days(batch.first_day, batch.day - timedelta(days=1))
-        rows = [{"d": d, "n": batch.earlier_days.get(d, 0), "q": batch.quarantined_earlier.get(d, 0)} for d in earlier]
-        # the last day: its own records, and every quarantined record not stamped on an earlier day of the span
-        rows.append({"d": batch.day, "n": batch.day_records,
-                     "q": batch.quarantined - sum(r["q"] for r in rows)})
-        conn.execute(sa.text("INSERT INTO ops.day_records (batch_id, data_day, records, quarantined) "
-                             "VALUES (:b, :d, :n, :q)"), [{"b": batch.batch_id, **r} for r in rows])
+        rows = [{"d": d, "n": batch.earlier_days.get(d, 0), "x": batch.earlier_days.get(d, 0),
+                 "q": batch.quarantined_earlier.get(d, 0)} for d in earlier]
+        # The last day: its own records; of the extracted and the quarantined, all not stamped on an earlier day.
+        # A span's orphans are in no day's share: they stayed unknown because the span began where it did.
+        rows.append({"d": batch.day, "n": batch.day_records, "x": batch.extracted - sum(r["x"] for r in rows),
+                     "q": batch.quarantined - sum(r["q"] for r in rows) - (batch.orphans if earlier else 0)})
+        conn.execute(sa.text("INSERT INTO ops.day_records (batch_id, data_day, records, extracted, quarantined) "
+                             "VALUES (:b, :d, :n, :x, :q)"), [{"b": batch.batch_id, **r} for r in rows])
 
 
 def fail_batch(wh: Warehouse, batch: BatchResult, error: BaseException) -> None:
@@ -453,7 +456,8 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
     if spec.merge_sql:
         wh.run_script(conn, spec.merge_sql, {"batch_id": batch.batch_id})
     if waits_possible:
-        batch.quarantined += settle_pending(wh, conn, batch)
+        batch.orphans = settle_pending(wh, conn, batch)
+        batch.quarantined += batch.orphans
     close_batch(conn, batch)
     log.info("batch %d %s.%s: %d extracted (%d of them stored already, unchanged), %d loaded, %d quarantined, "
              "%d waiting for their dossier", batch.batch_id, batch.source, batch.entity, batch.extracted,

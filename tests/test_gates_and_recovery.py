@@ -186,7 +186,7 @@ def test_records_waiting_in_a_backfill_span_age_from_their_own_day(res, monkeypa
     """In a span (one batch over several days), a record whose dossier is unknown waits from the day it is
     stamped, as that day's night would have seen it: one stamped more than EXTRACT_LOOKBACK_DAYS before the
     span's end is an orphan by the end of the batch, one stamped on its last day still waits. A rejected
-    record counts on the day it is stamped, an orphan on the span's last day (ops.day_records)."""
+    record counts on the day it is stamped, an orphan in no day's share (ops.day_records)."""
     monkeypatch.setenv("EXTRACT_LOOKBACK_DAYS", "2")
     load_fixture(res.warehouse, [DOSSIERS[:1]])
     first, last = DAY - timedelta(days=3), DAY
@@ -199,8 +199,8 @@ def test_records_waiting_in_a_backfill_span_age_from_their_own_day(res, monkeypa
     reasons = dict(rows(res, "SELECT record_key, failed_expectations FROM ops.quarantine"))
     assert reasons.keys() == {"p1", "p3"} and "method" in reasons["p3"]
     assert reasons["p1"].startswith("orphan: its dossier is not in the warehouse 2 days after")
-    assert rows(res, "SELECT data_day, records, quarantined FROM ops.day_records ORDER BY 1") == [
-        (first, 1, 0), (first + timedelta(days=1), 1, 1), (first + timedelta(days=2), 0, 0), (last, 1, 1)]
+    assert rows(res, "SELECT data_day, records, extracted, quarantined FROM ops.day_records ORDER BY 1") == [
+        (first, 1, 1, 0), (first + timedelta(days=1), 1, 1, 1), (first + timedelta(days=2), 0, 0, 0), (last, 1, 1, 0)]
 
 
 def _daily(res, day, pages_by_entity):

@@ -6,14 +6,15 @@
 CREATE TABLE IF NOT EXISTS ops.day_records (
     batch_id    bigint NOT NULL,
     data_day    date NOT NULL,
-    records     bigint NOT NULL,
-    quarantined bigint NOT NULL,  -- of the batch's quarantined records, those stamped on the day (a span's
-                                  -- last day: all the others)
+    records     bigint NOT NULL,  -- the extracted records stamped on the day
+    extracted   bigint NOT NULL,  -- the batch's extracted records counted for the day, and of them
+    quarantined bigint NOT NULL,  -- the quarantined: a night's, all of its batch's; a span's earlier day,
+                                  -- those stamped on it; a span's last day, all the others
     PRIMARY KEY (batch_id, data_day)
 );
 
-INSERT INTO ops.day_records (batch_id, data_day, records, quarantined)
-SELECT batch_id, CAST(window_end AS date) - 1, day_records, COALESCE(quarantined, 0)
+INSERT INTO ops.day_records (batch_id, data_day, records, extracted, quarantined)
+SELECT batch_id, CAST(window_end AS date) - 1, day_records, COALESCE(extracted, 0), COALESCE(quarantined, 0)
 FROM ops.batch
 WHERE status = 'succeeded' AND window_end IS NOT NULL AND day_records IS NOT NULL
   AND batch_id NOT IN (SELECT batch_id FROM ops.day_records);

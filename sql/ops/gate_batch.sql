@@ -3,9 +3,8 @@
 -- (:first_end .. :last_end; a failed one counted nothing), a backfill's for each day of its span
 -- (ops.day_records). The gate takes each day's latest.
 SELECT COALESCE(d.data_day, CAST(b.window_end AS date) - 1) AS data_day, b.batch_id, b.status,
-       -- a night's quarantine share is its batch's; a span's, each day's among the records stamped on it
-       CASE WHEN b.first_day < CAST(b.window_end AS date) - 1 THEN d.records ELSE b.extracted END AS extracted,
-       CASE WHEN b.first_day < CAST(b.window_end AS date) - 1 THEN d.quarantined ELSE b.quarantined END AS quarantined,
+       -- the quarantine share: a night's is its batch's; a span's, each day's (ops.day_records)
+       COALESCE(d.extracted, b.extracted) AS extracted, COALESCE(d.quarantined, b.quarantined) AS quarantined,
        COALESCE(d.records, b.day_records) AS day_records, b.message
 FROM ops.batch b
 LEFT JOIN ops.day_records d ON d.batch_id = b.batch_id AND d.data_day >= :first AND d.data_day <= :last
