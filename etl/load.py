@@ -55,14 +55,14 @@ def open_batch(wh: Warehouse, source: str, entity: str, start: datetime | None, 
     """Record a batch as running, in its own transaction so that a failure stays visible. A daily feed's
     batch is for the day its window ends with, or for each day from `first_day` (a backfill's span)."""
     day = (end - timedelta(microseconds=1)).date() if end is not None else None
+    first_day = first_day or day
     with wh.begin() as conn:
         batch_id = wh.next_batch_id(conn)
         conn.execute(sa.text(
             "INSERT INTO ops.batch (batch_id, source, entity, window_start, window_end, first_day, status, started_at) "
             "VALUES (:b, :s, :e, :ws, :we, :f, 'running', :t)"),
-            {"b": batch_id, "s": source, "e": entity, "ws": start, "we": end, "f": first_day or day,
-             "t": local_now()})
-    return BatchResult(batch_id, source, entity, day, first_day or day)
+            {"b": batch_id, "s": source, "e": entity, "ws": start, "we": end, "f": first_day, "t": local_now()})
+    return BatchResult(batch_id, source, entity, day, first_day)
 
 
 def close_batch(conn: Connection, batch: BatchResult) -> None:
@@ -299,21 +299,24 @@ def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame
         start = datetime.combine(batch.day, time())
         stamp = extracted[spec.stamps[0]]
         batch.day_records += int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
-        if batch.first_day != batch.day:
-            earlier = stamp[(stamp >= datetime.combine(batch.first_day, time())) & (stamp < start)]
-            for day, n in earlier.dt.date.value_counts().items():
-                batch.earlier_days[day] = batch.earlier_days.get(day, 0) + int(n)
+        _add_by_earlier_day(batch, stamp, batch.earlier_days)
 
 
 def _count_day_quarantined(spec: Entity, batch: BatchResult, rejected: pd.DataFrame) -> None:
     """In a backfill's span, the quarantined records stamped on each day before its last (the rest count on the
     last day: close_batch), so that each day's quarantine gate judges that day's share."""
-    if spec.stamps and batch.day is not None and batch.first_day != batch.day and not rejected.empty:
-        stamp = rejected[spec.stamps[0]]
-        earlier = stamp[(stamp >= datetime.combine(batch.first_day, time()))
-                        & (stamp < datetime.combine(batch.day, time()))]
-        for day, n in earlier.dt.date.value_counts().items():
-            batch.quarantined_earlier[day] = batch.quarantined_earlier.get(day, 0) + int(n)
+    if spec.stamps and batch.day is not None:
+        _add_by_earlier_day(batch, rejected[spec.stamps[0]], batch.quarantined_earlier)
+
+
+def _add_by_earlier_day(batch: BatchResult, stamp: pd.Series, counts: dict[date, int]) -> None:
+    """Add to `counts` the stamps that fall on each day of a span before its last (none for a night's batch)."""
+    if batch.first_day == batch.day or stamp.empty:
+        return
+    first, last = datetime.combine(batch.first_day, time()), datetime.combine(batch.day, time())
+    earlier = stamp[(stamp >= first) & (stamp < last)]
+    for day, n in earlier.dt.date.value_counts().items():
+        counts[day] = counts.get(day, 0) + int(n)
 
 
 def _unique(records: list[dict], hashes: list[str]) -> tuple[list[dict], list[str]]:

@@ -247,9 +247,9 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
     share = (row.quarantined or 0) / row.extracted if row.extracted else 0.0
     if share > limit and (row.quarantined or 0) >= floor:
         problems.append(
-            f"{name} batch {row.batch_id}: {row.quarantined} of {row.extracted} records quarantined "
-            f"({share:.1%} > QUARANTINE_MAX_SHARE {limit:.1%}); see ops.quarantine WHERE batch_id = "
-            f"{row.batch_id} and ops.validation_result")
+            f"{name} batch {row.batch_id}: {row.quarantined} of {row.extracted} records"
+            f"{f' stamped {day}' if row.spans_days else ''} quarantined ({share:.1%} > QUARANTINE_MAX_SHARE "
+            f"{limit:.1%}); see ops.quarantine WHERE batch_id = {row.batch_id} and ops.validation_result")
     baseline, basis, same_weekday = _volume_baseline(counts, day)
     if baseline is not None and baseline >= s.volume_min_baseline:
         low, high = s.volume_min_ratio, s.volume_max_ratio

@@ -5,7 +5,8 @@
 SELECT COALESCE(d.data_day, CAST(b.window_end AS date) - 1) AS data_day, b.batch_id, b.status,
        -- the quarantine share: a night's is its batch's; a span's, each day's (ops.day_records)
        COALESCE(d.extracted, b.extracted) AS extracted, COALESCE(d.quarantined, b.quarantined) AS quarantined,
-       COALESCE(d.records, b.day_records) AS day_records, b.message
+       COALESCE(d.records, b.day_records) AS day_records, b.message,
+       CASE WHEN b.first_day < CAST(b.window_end AS date) - 1 THEN 1 ELSE 0 END AS spans_days
 FROM ops.batch b
 LEFT JOIN ops.day_records d ON d.batch_id = b.batch_id AND d.data_day >= :first AND d.data_day <= :last
 WHERE b.source = :s AND b.entity = :e
