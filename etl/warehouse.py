@@ -168,10 +168,10 @@ class Warehouse:
         return applied_now
 
     def _migrations(self) -> list[Path]:
-        """sql/migrations/*.sql, then, on PostgreSQL, sql/migrations/postgresql/*.sql (its planner's settings)."""
+        """sql/migrations/*.sql, then the warehouse's own, sql/migrations/<dialect>/*.sql: PostgreSQL's planner
+        settings, DuckDB's leaving out indexes it never reads."""
         portable = sorted((SQL_DIR / "migrations").glob("*.sql"))
-        own = sorted((SQL_DIR / "migrations" / "postgresql").glob("*.sql")) if self.dialect == "postgresql" else []
-        return portable + own
+        return portable + sorted((SQL_DIR / "migrations" / self.dialect).glob("*.sql"))
 
     def _load_seed(self, conn: Connection, filename: str, table: str, key: list[str]) -> None:
         frame = pd.read_csv(SQL_DIR / "seeds" / filename, dtype=str, keep_default_na=False)

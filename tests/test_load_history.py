@@ -235,3 +235,29 @@ def test_postgresql_is_told_a_dossier_has_a_few_versions_and_duckdb_is_not_asked
     applied = duck.migrate()
     duck.dispose()
     assert applied and not any(name.startswith("postgresql/") for name in applied)
+
+
+def test_the_day_indexes_are_kept_only_where_they_are_read(pg_url, duckdb_url):
+    """PostgreSQL finds one day's rows of mart.data_quality by the indexes of 0033; DuckDB scans, skipping row
+    groups by their min/max, and never reads them (its plan for a day of the view has no index scan), while every
+    insert would maintain them: its own migration leaves them out."""
+    from etl.warehouse import Warehouse
+
+    wanted = {("dossier_history", "dossier_history_batch_idx"), ("dossier_history", "dossier_history_day_idx"),
+              ("payment", "payment_batch_idx"), ("postal_order", "postal_order_batch_idx")}
+    pg = Warehouse(pg_url)
+    pg.migrate()
+    with pg.begin() as conn:
+        assert wanted <= set(conn.exec_driver_sql(
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'core'").all())
+    pg.dispose()
+    duck = Warehouse(duckdb_url)
+    assert "duckdb/0040_no_row_indexes.sql" in duck.migrate()
+    load_fixture(duck, [RECORDS])
+    with duck.begin() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT table_name, index_name FROM duckdb_indexes() WHERE schema_name = 'core'").all() == []
+        plan = "\n".join(row[1] for row in conn.exec_driver_sql(
+            "EXPLAIN SELECT * FROM mart.data_quality WHERE data_day = DATE '2022-03-11'").all())
+        assert "Seq Scan" in plan and "Index Scan" not in plan
+    duck.dispose()
