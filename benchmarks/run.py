@@ -18,7 +18,7 @@ loads 1,000,000 rows):
 - load          benchmarks/bench_load.py (our dossier load against a bare COPY), its own rounds.
 - catch-up      one window of --catchup-days days at 1,000,000 a year through
                 `etl.pipeline.load_window` for every daily feed (records/s), beside plain_read.py over
-                the same window.
+                the same window; the simulator keeps the window in memory (`--memory-dossiers`).
 - province-year `backfill` over --nights nights at 1,000,000 a year on DuckDB and on PostgreSQL:
                 seconds a night, extrapolated to 365 nights, which does not judge the bar (--nights 365:
                 the year itself, well over an hour: the simulator's year first, then 22-25 min a database).
@@ -84,15 +84,17 @@ class Outcome:
 
 # -- processes --------------------------------------------------------------------------------
 @contextmanager
-def simulator(port: int, dossiers_per_year: int, log: Path, latency: float = 0.0):
+def simulator(port: int, dossiers_per_year: int, log: Path, latency: float = 0.0, memory_dossiers: int | None = None):
     """`python -m mocks serve` on its own port, stopped (by its pid) on leaving; with `latency`, every
-    request answered that many seconds late (a source across a network)."""
+    request answered that many seconds late (a source across a network); `memory_dossiers`: its budget of
+    dossiers kept in memory, else its own."""
     log.parent.mkdir(parents=True, exist_ok=True)
     late = ["--fault", "slow=1.0", "--slow-seconds", str(latency)] if latency else []
+    budget = ["--memory-dossiers", str(memory_dossiers)] if memory_dossiers else []
     with log.open("w") as out:
         proc = subprocess.Popen([PY, "-m", "mocks", "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", "7",
-                                 "--profile", "lao_cai_2022", "--dossiers-per-year", str(dossiers_per_year), *late],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+                                 "--profile", "lao_cai_2022", "--dossiers-per-year", str(dossiers_per_year), *late,
+                                 *budget], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -417,7 +419,15 @@ def catch_up(args) -> Outcome:
     end = (date(2022, 1, 1) + timedelta(days=args.catchup_days)).isoformat()
     result = Outcome()
     worker_out: list[dict] = []
-    with simulator(PORTS["catch-up"], args.big_dossiers_per_year, home / "simulator.log", args.latency) as base:
+    sys.path.insert(0, str(ROOT))
+    from mocks.dossiers import LOOKBACK_DAYS
+
+    # The simulator keeps the window and its look-back in memory (above ~680,000 a year it would otherwise
+    # regenerate each past day every time a page of it is asked for: the floor would be its generation). Its
+    # day cache holds at most 200 days: windows up to about 120 days.
+    budget = int(args.big_dossiers_per_year / 365 * (args.catchup_days + LOOKBACK_DAYS + 8) * 1.2)
+    with simulator(PORTS["catch-up"], args.big_dossiers_per_year, home / "simulator.log", args.latency,
+                   memory_dossiers=budget) as base:
         _, read = plain_read(base, "--start", "2022-01-01", "--end", end)  # the simulator generates the window once
 
         def ours(n: int) -> float:
@@ -441,7 +451,8 @@ def catch_up(args) -> Outcome:
         f"({', '.join(f'{k} {v:,}' for k, v in worker_out[-1]['by_feed'].items())}), "
         f"{fmt(seconds['load_window'])}, {fmt(rate, '', 0)} records/s; seconds by feed (last round) "
         f"{worker_out[-1]['feed_seconds']}; plain requests over the same window {fmt(seconds['plain requests'])} "
-        f"({read['records']:,} records).")
+        f"({read['records']:,} records, {fmt([read['records'] / s for s in seconds['plain requests']], '', 0)} "
+        f"records/s), the simulator keeping {budget:,} dossiers in memory.")
     result.raw = {"seconds": seconds, "worker": worker_out}
     return result
 

@@ -46,23 +46,30 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--token-ttl", type=int, default=300, help="NDXP token lifetime in seconds")
     s.add_argument("--vnpost-token-ttl", type=int, default=86_400, help="VNPost token lifetime in seconds")
     s.add_argument("--slow-seconds", type=float, default=2.0, help="delay of the 'slow' fault")
+    s.add_argument("--memory-dossiers", type=int, default=150_000,
+                   help="dossiers kept in memory; when a window's look-back needs more, windows are served from "
+                        "disk, one submission day generated at a time (a past day again each time it is asked)")
     s.add_argument("--log-level", default="warning")
     return p
+
+
+def sim_config(args: argparse.Namespace) -> SimConfig:
+    """The simulator's configuration from `serve`'s arguments (ArgumentTypeError: a bad --fault or --fault-rate)."""
+    if not 0 <= args.fault_rate <= 1:
+        raise argparse.ArgumentTypeError("--fault-rate must be between 0 and 1")
+    return SimConfig(seed=args.seed, profile=args.profile, dossiers_per_year=args.dossiers_per_year,
+                     fault_rate=args.fault_rate, faults=_faults(args.faults), token_ttl=args.token_ttl,
+                     vnpost_token_ttl=args.vnpost_token_ttl, slow_seconds=args.slow_seconds,
+                     memory_dossiers=args.memory_dossiers)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        faults = _faults(args.faults)
+        config = sim_config(args)
     except argparse.ArgumentTypeError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if not 0 <= args.fault_rate <= 1:
-        print("--fault-rate must be between 0 and 1", file=sys.stderr)
-        return 2
-    config = SimConfig(seed=args.seed, profile=args.profile, dossiers_per_year=args.dossiers_per_year,
-                       fault_rate=args.fault_rate, faults=faults, token_ttl=args.token_ttl,
-                       vnpost_token_ttl=args.vnpost_token_ttl, slow_seconds=args.slow_seconds)
     import uvicorn
 
     from mocks.server import create_app

@@ -37,6 +37,8 @@ class SimConfig:
     token_ttl: int = 300
     vnpost_token_ttl: int = 86_400
     slow_seconds: float = 2.0
+    # dossiers kept in memory (mocks.dossiers.DossierGenerator): above it, windows are served from disk
+    memory_dossiers: int = 150_000
     credentials: Credentials = field(default_factory=Credentials.from_env)
 
     def rate(self, kind: str) -> float:

@@ -25,7 +25,8 @@ class SimState:
         self.profile = load_profile(config.profile)
         self.faults = Faults(config)
         self.generator = DossierGenerator(self.profile, config.seed, config.dossiers_per_year,
-                                          late_rate=self.faults.rates["late_updates"])
+                                          late_rate=self.faults.rates["late_updates"],
+                                          memory_dossiers=config.memory_dossiers)
         streams.install(self.generator)
         self.agency_rows = [a.row() for a in self.profile.agencies]
         self.procedure_rows = [p.row() for p in self.profile.procedures]

@@ -92,3 +92,16 @@ def test_the_server_above_the_memory_budget_serves_the_same_dossiers():
             page += 1
     assert body["total"] == len(expected) > 1_000
     assert got == expected
+
+
+def test_the_memory_budget_is_a_serve_option():
+    """`mocks serve --memory-dossiers`: a budget holding the look-back keeps every day in memory (the catch-up
+    benchmark reads a month of past days from a warm simulator); the default spills at 1 million a year."""
+    from mocks.__main__ import parser, sim_config
+    from mocks.server import SimState
+
+    def served(*argv: str) -> DossierGenerator:
+        return SimState(sim_config(parser().parse_args(["serve", "--dossiers-per-year", "1000000", *argv]))).generator
+
+    assert served("--memory-dossiers", "400000").spill is None
+    assert served().spill is not None
