@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ class Settings(BaseSettings):
     volume_min_ratio: float = _var(0.1, "a number, 0 or more", ge=0)
     volume_max_ratio: float = _var(10.0, "a number above 0", gt=0)
     volume_min_baseline: float = _var(20.0, "a number, 0 or more", ge=0)
+    # ... except on public holidays (dates and ranges first..last, comma-separated): a quiet or silent day is
+    # expected then, so only a spike holds it.
+    public_holidays: str = _var("", "dates YYYY-MM-DD or ranges YYYY-MM-DD..YYYY-MM-DD, comma-separated")
     # Attempts per source request before a day's load fails (backoff with jitter, Retry-After).
     source_max_attempts: int = _var(8, "a whole number, 1 or more", ge=1)
     # Reference data loaded within this age is not reloaded by the nightly run.
@@ -120,6 +124,17 @@ class Settings(BaseSettings):
     def _no_role(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator("public_holidays")
+    @classmethod
+    def _holiday_list(cls, value: str) -> str:
+        holiday_dates(value)
+        return value
+
+    @property
+    def holidays(self) -> frozenset[date]:
+        """PUBLIC_HOLIDAYS, every day of its ranges."""
+        return holiday_dates(self.public_holidays)
+
     @field_validator("onestop_url", "ndxp_url", "vnpost_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
@@ -147,6 +162,19 @@ class Settings(BaseSettings):
 
         values, origins = airflow_conn.connection_values(get_connection or airflow_conn.airflow_connection)
         return cls(origins, **values)
+
+
+@cache
+def holiday_dates(text: str) -> frozenset[date]:
+    """The days of a list such as `2022-01-29..2022-02-06, 2022-04-11` (ValueError: not such a list)."""
+    days: set[date] = set()
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        first, _, last = (end.strip() for end in item.partition(".."))
+        start, stop = date.fromisoformat(first), date.fromisoformat(last or first)
+        if stop < start:
+            raise ValueError(f"{item} ends before it starts")
+        days.update(start + timedelta(days=n) for n in range((stop - start).days + 1))
+    return frozenset(days)
 
 
 def _one_line(exc: ValidationError, origins: Mapping[str, str]) -> str:

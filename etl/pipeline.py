@@ -254,11 +254,13 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
     if baseline is not None and baseline >= s.volume_min_baseline:
         low, high = s.volume_min_ratio, s.volume_max_ratio
         count = row.day_records or 0
-        if count == 0 and (same_weekday or day.weekday() < 5):
+        quiet = day in s.holidays  # a public holiday may be silent or quiet; only a spike holds it
+        if count == 0 and not quiet and (same_weekday or day.weekday() < 5):
             problems.append(
                 f"{name}: no records stamped {day} ({day:%A}), against a median of {baseline:g} on {basis}: "
-                f"the source may be down or its API changed; check it, then re-run the day")
-        elif count > high * baseline or (same_weekday and 0 < count < low * baseline):
+                f"the source may be down or its API changed; check it, then re-run the day (a public holiday: "
+                f"add it to PUBLIC_HOLIDAYS)")
+        elif count > high * baseline or (same_weekday and not quiet and 0 < count < low * baseline):
             problems.append(
                 f"{name} batch {row.batch_id}: {count} records stamped {day}, against a median of {baseline:g} "
                 f"on {basis} (allowed {low:g}x to {high:g}x, VOLUME_MIN_RATIO / VOLUME_MAX_RATIO); check the "

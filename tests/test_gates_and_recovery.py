@@ -588,3 +588,27 @@ def test_the_first_night_after_a_change_of_the_indicator_rules_runs_in_full(res,
     nightly = rows(res, sql, d=nights[2])
     pipeline.publish_range(res, [(nights[2], nights[-1])], nights[-1])  # full: 03-12 has the old rules
     assert rows(res, sql, d=nights[2]) == nightly
+
+
+def test_a_public_holiday_listed_is_not_held_for_being_quiet(res, monkeypatch):
+    """A Tuesday that is a public holiday: its dossiers few and its payments none. Unlisted, the volume gate holds
+    it and says where to list it; in PUBLIC_HOLIDAYS (a range or a date), only a spike still holds it."""
+    history_of(res.warehouse, 100)
+    dossier, payment, receipt, *others = pipeline.daily_entities()
+    record_batch(res.warehouse, dossier, DAY, 3)
+    record_batch(res.warehouse, payment, DAY, 0)
+    record_batch(res.warehouse, receipt, DAY, 5000)
+    for entity in others:
+        record_batch(res.warehouse, entity, DAY, 100)
+    unlisted = gate_message(res)
+    assert "onestop dossier batch" in unlisted and "3 records stamped 2022-03-15" in unlisted
+    assert "onestop payment: no records stamped 2022-03-15" in unlisted and "add it to PUBLIC_HOLIDAYS" in unlisted
+    for listed in ("2022-03-14..2022-03-16", "2022-01-01, 2022-03-15"):
+        monkeypatch.setenv("PUBLIC_HOLIDAYS", listed)
+        held = gate_message(res)
+        assert "onestop dossier" not in held and "onestop payment" not in held
+        assert f"{receipt.name} batch" in held and "5000 records stamped 2022-03-15" in held
+    record_batch(res.warehouse, receipt, DAY, 100)  # loaded again, as the source sent it
+    assert gates_failure(res, DAY) is None
+    monkeypatch.setenv("PUBLIC_HOLIDAYS", "2022-03-16")
+    assert gates_failure(res, DAY) is not None

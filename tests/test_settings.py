@@ -20,7 +20,7 @@ DEFAULTS = {
     "VNPOST_URL": "http://127.0.0.1:8765", "VNPOST_USERNAME": "dev-vnpost", "VNPOST_PASSWORD": "dev-vnpost-password",
     "PII_HASH_KEY": "dev-only-pii-key", "PROVINCE": "lao_cai",
     "QUARANTINE_MAX_SHARE": 0.05, "QUARANTINE_MIN_COUNT": 5,
-    "VOLUME_MIN_RATIO": 0.1, "VOLUME_MAX_RATIO": 10, "VOLUME_MIN_BASELINE": 20,
+    "VOLUME_MIN_RATIO": 0.1, "VOLUME_MAX_RATIO": 10, "VOLUME_MIN_BASELINE": 20, "PUBLIC_HOLIDAYS": "",
     "SOURCE_MAX_ATTEMPTS": 8, "REFERENCE_MAX_AGE_HOURS": 12,
     "DATA_DOCS_DIR": str(config.ROOT / "var" / "data_docs"), "DATA_DOCS_KEEP_DAYS": 90,
     "REPORTS_DIR": str(config.ROOT / "var" / "reports"), "DRILLDOWN_KEEP_DAYS": 90,
@@ -55,6 +55,7 @@ def test_the_environment_overrides_with_typed_values(environ):
              "ONESTOP_API_KEY": "k", "PROVINCE": "cao_bang", "QUARANTINE_MAX_SHARE": "0.2",
              "QUARANTINE_MIN_COUNT": "7", "VOLUME_MIN_RATIO": "0.5", "VOLUME_MAX_RATIO": "4",
              "VOLUME_MIN_BASELINE": "30", "SOURCE_MAX_ATTEMPTS": "3", "REFERENCE_MAX_AGE_HOURS": "1.5",
+             "PUBLIC_HOLIDAYS": "2022-01-29..2022-02-06, 2022-04-11",
              "DATA_DOCS_DIR": "/srv/docs", "DATA_DOCS_KEEP_DAYS": "30", "WAREHOUSE_WORK_MEM": "1GB",
              "WAREHOUSE_RANDOM_PAGE_COST": "4",
              "WAREHOUSE_MEMORY_LIMIT": "2GB", "EXTRACT_LOOKBACK_DAYS": "5", "DVC_ALERT_WEBHOOK_URL": "https://hooks.example/T0/x",
@@ -138,6 +139,10 @@ def test_the_simulator_accepts_what_the_pipeline_sends(environ):
     ("WAREHOUSE_RANDOM_PAGE_COST", "0", "WAREHOUSE_RANDOM_PAGE_COST='0': not a number above 0 such as 1.1"),
     ("WAREHOUSE_MEMORY_LIMIT", "lots", "WAREHOUSE_MEMORY_LIMIT='lots': not a DuckDB memory size such as 2GB"),
     ("DVC_SCHEDULE_START", "2022-13-01", "DVC_SCHEDULE_START='2022-13-01': not a date YYYY-MM-DD"),
+    ("PUBLIC_HOLIDAYS", "2022-02-30", "PUBLIC_HOLIDAYS='2022-02-30': not dates YYYY-MM-DD or ranges "
+                                      "YYYY-MM-DD..YYYY-MM-DD, comma-separated"),
+    ("PUBLIC_HOLIDAYS", "2022-02-06..2022-01-29", "PUBLIC_HOLIDAYS='2022-02-06..2022-01-29': not dates YYYY-MM-DD or "
+                                                  "ranges YYYY-MM-DD..YYYY-MM-DD, comma-separated"),
     ("DVC_CATCHUP", "sometimes", "DVC_CATCHUP='sometimes': not true or false"),
     ("DVC_BI_READER_ROLE", "x; DROP TABLE y",
      "DVC_BI_READER_ROLE='x; DROP TABLE y': not lower-case letters, digits and _ (or empty for no role)"),
