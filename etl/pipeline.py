@@ -264,7 +264,8 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
             problems.append(
                 f"{name} batch {row.batch_id}: {count} records stamped {day}, against a median of {baseline:g} "
                 f"on {basis} (allowed {low:g}x to {high:g}x, VOLUME_MIN_RATIO / VOLUME_MAX_RATIO); check the "
-                f"source system's availability or a change of its API before publishing, then re-run the load")
+                f"source system's availability or a change of its API before publishing, then re-run the load"
+                + (" (a public holiday: add it to PUBLIC_HOLIDAYS)" if count < baseline else ""))
     return problems
 
 
