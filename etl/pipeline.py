@@ -220,6 +220,8 @@ def gate_problems(res: Resources, span: list[date]) -> dict[date, list[str]]:
     two queries per daily feed, whatever the span's length (a backfill gates a month at once)."""
     first, last = span[0], span[-1]
     found: dict[date, list[str]] = {day: [] for day in span}
+    for day in sorted(set(span) & config.settings().holidays):
+        log.info("%s is in PUBLIC_HOLIDAYS: its volume holds it back only for a spike", day)
     with res.warehouse.begin() as conn:
         for entity in daily_entities():
             latest = {}  # day -> its latest batch

@@ -590,9 +590,10 @@ def test_the_first_night_after_a_change_of_the_indicator_rules_runs_in_full(res,
     assert rows(res, sql, d=nights[2]) == nightly
 
 
-def test_a_public_holiday_listed_is_not_held_for_being_quiet(res, monkeypatch):
+def test_a_public_holiday_listed_is_not_held_for_being_quiet(res, monkeypatch, caplog):
     """A Tuesday that is a public holiday: its dossiers few and its payments none. Unlisted, the volume gate holds
     it and says where to list it; in PUBLIC_HOLIDAYS (a range or a date), only a spike still holds it."""
+    caplog.set_level(logging.INFO, logger="etl.pipeline")
     history_of(res.warehouse, 100)
     dossier, payment, receipt, *others = pipeline.daily_entities()
     record_batch(res.warehouse, dossier, DAY, 3)
@@ -606,12 +607,42 @@ def test_a_public_holiday_listed_is_not_held_for_being_quiet(res, monkeypatch):
     assert "3 records stamped 2022-03-15" in quiet and "no records stamped 2022-03-15" in silent
     assert "add it to PUBLIC_HOLIDAYS" in quiet and "add it to PUBLIC_HOLIDAYS" in silent
     assert "PUBLIC_HOLIDAYS" not in spike
+    assert "PUBLIC_HOLIDAYS" not in caplog.text
     for listed in ("2022-03-14..2022-03-16", "2022-01-01, 2022-03-15"):
         monkeypatch.setenv("PUBLIC_HOLIDAYS", listed)
         held = gate_message(res)
+        assert "2022-03-15 is in PUBLIC_HOLIDAYS: its volume holds it back only for a spike" in caplog.text
         assert "onestop dossier" not in held and "onestop payment" not in held
         assert f"{receipt.name} batch" in held and "5000 records stamped 2022-03-15" in held
     record_batch(res.warehouse, receipt, DAY, 100)  # loaded again, as the source sent it
     assert gates_failure(res, DAY) is None
     monkeypatch.setenv("PUBLIC_HOLIDAYS", "2022-03-16")
     assert gates_failure(res, DAY) is not None
+
+
+def test_a_held_holiday_is_listed_and_run_again_from_the_command_line(etl_cli, simulator, tmp_path):
+    """As an operator meets it: `backfill` of April 2022 holds 30 April (a public holiday on a Saturday, a
+    few records against its usual Saturdays; the gate made strict enough to judge the small simulator), and
+    says where to list it; with PUBLIC_HOLIDAYS set, `run --date 2022-04-30` publishes it."""
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    strict = {"VOLUME_MIN_RATIO": "0.5", "VOLUME_MIN_BASELINE": "5", "PUBLIC_HOLIDAYS": ""}
+    held = etl_cli("--warehouse-url", url, "backfill", "--start", "2022-04-02", "--end", "2022-04-30",
+                   base_url=simulator, env=strict, check=False)
+    assert held.returncode == 1
+
+    def day_30(engine) -> tuple:
+        with engine.connect() as conn:
+            status, message = conn.execute(sa.text(
+                "SELECT status, message FROM ops.day_run WHERE run_day = DATE '2022-04-30'")).one()
+            rows = conn.execute(sa.text(
+                "SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date = DATE '2022-04-30'")).scalar()
+        engine.dispose()
+        return status, message, rows
+
+    status, message, rows = day_30(sa.create_engine(url))
+    assert status == "gate_failed" and rows == 0
+    assert "records stamped 2022-04-30" in message and "(a public holiday: add it to PUBLIC_HOLIDAYS)" in message
+    etl_cli("--warehouse-url", url, "run", "--date", "2022-04-30", base_url=simulator,
+            env={**strict, "PUBLIC_HOLIDAYS": "2022-04-30..2022-05-01"})
+    status, _, rows = day_30(sa.create_engine(url))
+    assert status == "published" and rows > 0
