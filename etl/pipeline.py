@@ -220,7 +220,8 @@ def gate_problems(res: Resources, span: list[date]) -> dict[date, list[str]]:
     two queries per daily feed, whatever the span's length (a backfill gates a month at once)."""
     first, last = span[0], span[-1]
     found: dict[date, list[str]] = {day: [] for day in span}
-    for day in sorted(set(span) & config.settings().holidays):
+    holidays = config.settings().holidays
+    for day in sorted(set(span) & holidays):
         log.info("%s is in PUBLIC_HOLIDAYS: its volume holds it back only for a spike", day)
     with res.warehouse.begin() as conn:
         for entity in daily_entities():
@@ -230,8 +231,10 @@ def gate_problems(res: Resources, span: list[date]) -> dict[date, list[str]]:
                     "first_end": Window.for_day(first).end, "last_end": Window.for_day(last).end}):
                 if row.data_day not in latest or row.batch_id > latest[row.data_day].batch_id:
                     latest[row.data_day] = row
-            counts = dict(res.warehouse.query(conn, "ops/volume_history.sql", {
-                "s": entity.source, "e": entity.name, "lo": first - timedelta(days=28), "hi": last}))
+            # a listed holiday is no usual day: no later day is judged against it
+            counts = {d: n for d, n in res.warehouse.query(conn, "ops/volume_history.sql", {
+                "s": entity.source, "e": entity.name, "lo": first - timedelta(days=28), "hi": last})
+                if d not in holidays}
             for day in span:
                 found[day] += _gate(entity, day, latest.get(day), counts)
     return found
@@ -273,9 +276,9 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
 
 def _volume_baseline(counts: dict[date, int], day: date) -> tuple[float | None, str, bool]:
     """The usual number of records stamped on such a day, from `counts` (records stamped per earlier day,
-    ops/volume_history.sql): the median of the same weekday over the last four weeks (at least two known),
-    else of the last 14 days (at least seven known; weekends mixed in, so then only silence on a weekday and
-    spikes are judged). The last item says which."""
+    ops/volume_history.sql, public holidays left out): the median of the same weekday over the last four weeks
+    (at least two known), else of the last 14 days (at least seven known; weekends mixed in, so then only
+    silence on a weekday and spikes are judged). The last item says which."""
     same = [counts[k] for k in (day - timedelta(days=7 * w) for w in range(1, 5)) if k in counts]
     if len(same) >= 2:
         return statistics.median(same), f"the last {len(same)} {day:%A}s", True

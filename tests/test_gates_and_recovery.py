@@ -620,6 +620,21 @@ def test_a_public_holiday_listed_is_not_held_for_being_quiet(res, monkeypatch, c
     assert gates_failure(res, DAY) is not None
 
 
+def test_listed_holidays_are_left_out_of_the_days_after_them(res, monkeypatch):
+    """Two silent holiday Tuesdays in the last four: listed, the next Tuesday is judged against the two ordinary
+    ones, so an outage day of 80 records (against 1,000) is held; counted, they would halve the median."""
+    for entity in pipeline.daily_entities():
+        for back in range(35, 0, -1):
+            day = DAY - timedelta(days=back)
+            record_batch(res.warehouse, entity, day, 0 if day in (date(2022, 3, 1), date(2022, 3, 8)) else 1000)
+        record_batch(res.warehouse, entity, DAY, 80)
+    monkeypatch.setenv("PUBLIC_HOLIDAYS", "2022-03-01,2022-03-08")
+    held = gate_message(res)
+    assert "80 records stamped 2022-03-15, against a median of 1000 on the last 2 Tuesdays" in held
+    monkeypatch.setenv("PUBLIC_HOLIDAYS", "2022-03-02")  # unlisted, they are ordinary days: median 500, 80 passes
+    assert gates_failure(res, DAY) is None
+
+
 def test_a_held_holiday_is_listed_and_run_again_from_the_command_line(etl_cli, simulator, tmp_path):
     """As an operator meets it: `backfill` of April 2022 holds 30 April (a public holiday on a Saturday, a
     few records against its usual Saturdays; the gate made strict enough to judge the small simulator), and
