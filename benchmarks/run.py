@@ -57,7 +57,6 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
 QUICK = ("empty-night", "night-60k", "month", "load")
 ALL = (*QUICK, "catch-up", "province-year", "country")
-SIMULATOR_HOLIDAYS = "2022-01-01,2022-04-30..2022-05-01,2022-09-02"  # the days mocks/dossiers.py makes quiet
 PORTS = {"empty-night": 8790, "night-60k": 8791, "month": 8792, "catch-up": 8793, "province-year": 8794}
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -466,6 +465,9 @@ def province_year(args) -> Outcome:
     held: dict[str, list[str]] = {"DuckDB": [], "PostgreSQL": []}
     cmd = [PY, "-m", "etl", "backfill", "--daily", "--start", "2022-01-01", "--end", last]  # night by night
     whole = args.nights == 365
+    sys.path.insert(0, str(ROOT))
+    from mocks.dossiers import QUIET_DAYS
+    holidays = ",".join(f"2022-{month:02d}-{day:02d}" for month, day in QUIET_DAYS)
     try:
         with simulator(PORTS["province-year"], args.big_dossiers_per_year, home / "simulator.log",
                        args.latency) as base:
@@ -477,8 +479,8 @@ def province_year(args) -> Outcome:
                     work = fresh_dir(home / kind)
                     url = duckdb_url(work) if kind == "DuckDB" else recreate_pg("harness_province")
                     # a day held back by its gate exits 1: timed all the same. The simulator's quiet public
-                    # holidays (mocks/dossiers.py) are listed, as a deployment lists its calendar's.
-                    env = dict(pipeline_env(base, url, work), PUBLIC_HOLIDAYS=SIMULATOR_HOLIDAYS)
+                    # holidays (mocks.dossiers.QUIET_DAYS) are listed, as a deployment lists its calendar's.
+                    env = dict(pipeline_env(base, url, work), PUBLIC_HOLIDAYS=holidays)
                     seconds, _, out = timed(cmd, env, check=False)
                     lines = day_seconds(out)
                     summary = re.search(r"^\d+ published, \d+ skipped, \d+ not published.*$", out, re.MULTILINE)

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     volume_max_ratio: float = _var(10.0, "a number above 0", gt=0)
     volume_min_baseline: float = _var(20.0, "a number, 0 or more", ge=0)
     # ... except on public holidays (dates and ranges first..last, comma-separated): a quiet or silent day is
-    # expected then, so only a spike holds it.
+    # expected then, so only a spike holds it, and no later day is judged against it.
     public_holidays: str = _var("", "dates YYYY-MM-DD or ranges YYYY-MM-DD..YYYY-MM-DD, comma-separated")
     # Attempts per source request before a day's load fails (backoff with jitter, Retry-After).
     source_max_attempts: int = _var(8, "a whole number, 1 or more", ge=1)

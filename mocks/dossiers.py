@@ -112,6 +112,10 @@ def _online_submit_time(d: date, rng: random.Random) -> datetime:
     return at_seconds(d, rng.randint(5 * 3600, 23 * 3600 + 49 * 60))
 
 
+# Public holidays (month, day) with about a seventh of a usual day's dossiers: New Year, 30 April, 1 May, 2 September.
+QUIET_DAYS = ((1, 1), (4, 30), (5, 1), (9, 2))
+
+
 class DossierGenerator:
     def __init__(self, profile: Profile, seed: int, dossiers_per_year: int, cache_days: int = 200,
                  late_rate: float = 0.0, memory_dossiers: int = 150_000):
@@ -170,7 +174,7 @@ class DossierGenerator:
         if d < self.profile.data_start or d > self.profile.data_end:
             return 0
         w = {5: 0.3, 6: 0.1}.get(d.weekday(), 1.0)
-        if (d.month, d.day) in ((1, 1), (4, 30), (5, 1), (9, 2)):
+        if (d.month, d.day) in QUIET_DAYS:
             w *= 0.15
         mean = self._per_unit * w * rng.uniform(0.85, 1.15)
         n = int(mean)
