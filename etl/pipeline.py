@@ -217,26 +217,34 @@ def check_quality_gates(res: Resources, day: date, problems: list[str] | None = 
 
 def gate_problems(res: Resources, span: list[date]) -> dict[date, list[str]]:
     """What the quality gates find wrong with each of the consecutive days of `span` (nothing: they pass):
-    two queries per daily feed, whatever the span's length (a backfill gates a month at once)."""
+    two queries per daily feed, whatever the span's length (a backfill gates a month at once). The days are
+    judged in order, as nights would judge them."""
     first, last = span[0], span[-1]
     found: dict[date, list[str]] = {day: [] for day in span}
     holidays = config.settings().holidays
     for day in sorted(set(span) & holidays):
         log.info("%s is in PUBLIC_HOLIDAYS: its volume holds it back only for a spike", day)
+    gated = []  # (entity, day -> its latest batch, earlier day -> records stamped on it)
     with res.warehouse.begin() as conn:
+        # a listed holiday, or a day still held back, is no usual day: no later day is judged against it
+        unusual = holidays | {d for d, in res.warehouse.query(conn, "ops/held_days.sql", {
+            "a": first - timedelta(days=28), "b": first - timedelta(days=1), "day": first})}
         for entity in daily_entities():
-            latest = {}  # day -> its latest batch
+            latest = {}
             for row in res.warehouse.query(conn, "ops/gate_batch.sql", {
                     "s": entity.source, "e": entity.name, "first": first, "last": last,
                     "first_end": Window.for_day(first).end, "last_end": Window.for_day(last).end}):
                 if row.data_day not in latest or row.batch_id > latest[row.data_day].batch_id:
                     latest[row.data_day] = row
-            # a listed holiday is no usual day: no later day is judged against it
-            counts = {d: n for d, n in res.warehouse.query(conn, "ops/volume_history.sql", {
+            gated.append((entity, latest, {d: n for d, n in res.warehouse.query(conn, "ops/volume_history.sql", {
                 "s": entity.source, "e": entity.name, "lo": first - timedelta(days=28), "hi": last})
-                if d not in holidays}
-            for day in span:
-                found[day] += _gate(entity, day, latest.get(day), counts)
+                if d not in unusual}))
+    for day in span:  # in order, as nights would: a day held here is left out of the span's later days
+        for entity, latest, counts in gated:
+            found[day] += _gate(entity, day, latest.get(day), counts)
+        if found[day]:
+            for _, _, counts in gated:
+                counts.pop(day, None)
     return found
 
 
@@ -276,9 +284,9 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
 
 def _volume_baseline(counts: dict[date, int], day: date) -> tuple[float | None, str, bool]:
     """The usual number of records stamped on such a day, from `counts` (records stamped per earlier day,
-    ops/volume_history.sql, public holidays left out): the median of the same weekday over the last four weeks
-    (at least two known), else of the last 14 days (at least seven known; weekends mixed in, so then only
-    silence on a weekday and spikes are judged). The last item says which."""
+    ops/volume_history.sql; public holidays and days still held back left out): the median of the same weekday
+    over the last four weeks (at least two known), else of the last 14 days (at least seven known; weekends
+    mixed in, so then only silence on a weekday and spikes are judged). The last item says which."""
     same = [counts[k] for k in (day - timedelta(days=7 * w) for w in range(1, 5)) if k in counts]
     if len(same) >= 2:
         return statistics.median(same), f"the last {len(same)} {day:%A}s", True
