@@ -37,6 +37,7 @@ class BatchResult:
     loaded: int = 0
     quarantined: int = 0
     day_records: int = 0        # extracted records stamped within `day` itself
+    day_quarantined: int = 0    # ... of them, quarantined
     earlier_days: dict[date, int] = field(default_factory=dict)  # ... within each of first_day .. day - 1
     quarantined_earlier: dict[date, int] = field(default_factory=dict)  # quarantined, stamped on those days
     orphans: int = 0            # of the quarantined, records whose dossier never came (settle_pending)
@@ -74,13 +75,20 @@ def close_batch(conn: Connection, batch: BatchResult) -> None:
     if batch.day is not None:
         earlier = days(batch.first_day, batch.day - timedelta(days=1))
         rows = [{"d": d, "n": batch.earlier_days.get(d, 0), "x": batch.earlier_days.get(d, 0),
-                 "q": batch.quarantined_earlier.get(d, 0)} for d in earlier]
-        # The last day: its own records; of the extracted and the quarantined, all not stamped on an earlier day.
-        # A span's orphans are in no day's share: they stayed unknown because the span began where it did.
-        rows.append({"d": batch.day, "n": batch.day_records, "x": batch.extracted - sum(r["x"] for r in rows),
-                     "q": batch.quarantined - sum(r["q"] for r in rows) - (batch.orphans if earlier else 0)})
-        conn.execute(sa.text("INSERT INTO ops.day_records (batch_id, data_day, records, extracted, quarantined) "
-                             "VALUES (:b, :d, :n, :x, :q)"), [{"b": batch.batch_id, **r} for r in rows])
+                 "q": batch.quarantined_earlier.get(d, 0), "o": None} for d in earlier]
+        if earlier:
+            # A span's last day: its own records, as each earlier day. The quarantined stamped on none of its days
+            # (unreadable, or re-read from before it) are counted apart, and judged against the whole span. Its
+            # orphans are in no share: they stayed unknown because the span began where it did.
+            x, q = batch.day_records, batch.day_quarantined
+            rows.append({"d": batch.day, "n": x, "x": x, "q": q,
+                         "o": batch.quarantined - q - sum(r["q"] for r in rows) - batch.orphans})
+        else:  # a night's: its batch's
+            rows.append({"d": batch.day, "n": batch.day_records, "x": batch.extracted, "q": batch.quarantined,
+                         "o": None})
+        conn.execute(sa.text(
+            "INSERT INTO ops.day_records (batch_id, data_day, records, extracted, quarantined, other_quarantined) "
+            "VALUES (:b, :d, :n, :x, :q, :o)"), [{"b": batch.batch_id, **r} for r in rows])
 
 
 def fail_batch(wh: Warehouse, batch: BatchResult, error: BaseException) -> None:
@@ -296,17 +304,23 @@ def _chunk_stream(conn: Connection, spec: Entity, batch: BatchResult,
 
 def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame) -> None:
     if spec.stamps and batch.day is not None:
-        start = datetime.combine(batch.day, time())
         stamp = extracted[spec.stamps[0]]
-        batch.day_records += int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
+        batch.day_records += _on_day(stamp, batch.day)
         _add_by_earlier_day(batch, stamp, batch.earlier_days)
 
 
 def _count_day_quarantined(spec: Entity, batch: BatchResult, rejected: pd.DataFrame) -> None:
-    """In a backfill's span, the quarantined records stamped on each day before its last (the rest count on the
-    last day: close_batch), so that each day's quarantine gate judges that day's share."""
+    """In a backfill's span, the quarantined records stamped on each of its days (those stamped on none count
+    apart: close_batch), so that each day's quarantine gate judges that day's share."""
     if spec.stamps and batch.day is not None:
-        _add_by_earlier_day(batch, rejected[spec.stamps[0]], batch.quarantined_earlier)
+        stamp = rejected[spec.stamps[0]]
+        batch.day_quarantined += _on_day(stamp, batch.day)
+        _add_by_earlier_day(batch, stamp, batch.quarantined_earlier)
+
+
+def _on_day(stamp: pd.Series, day: date) -> int:
+    start = datetime.combine(day, time())
+    return int(((stamp >= start) & (stamp < start + timedelta(days=1))).sum())
 
 
 def _add_by_earlier_day(batch: BatchResult, stamp: pd.Series, counts: dict[date, int]) -> None:

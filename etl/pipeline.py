@@ -254,15 +254,20 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
         return [f"no {name} batch ends at {Window.for_day(day).end}: run its load step first"]
     if row.status != "succeeded":
         return [f"{name} batch {row.batch_id} {row.status}: {row.message}"]
-    problems = []
     s = config.settings()
     limit, floor = s.quarantine_max_share, s.quarantine_min_count
-    share = (row.quarantined or 0) / row.extracted if row.extracted else 0.0
-    if share > limit and (row.quarantined or 0) >= floor:
-        problems.append(
-            f"{name} batch {row.batch_id}: {row.quarantined} of {row.extracted} records"
-            f"{f' stamped {day}' if row.spans_days else ''} quarantined ({share:.1%} > QUARANTINE_MAX_SHARE "
-            f"{limit:.1%}); see ops.quarantine WHERE batch_id = {row.batch_id} and ops.validation_result")
+    shares = [(row.quarantined or 0, row.extracted, f"{f' stamped {day}' if row.spans_days else ''} quarantined")]
+    if row.other_quarantined is not None:  # a span's last day: the records stamped on none of its days, apart
+        shares.append((row.other_quarantined, row.batch_extracted, f" of {row.first_day} .. {day} with a stamp on "
+                       "none of its days (unreadable, or re-read from before) quarantined"))
+    problems = []
+    for quarantined, extracted, which in shares:
+        share = quarantined / extracted if extracted else 0.0
+        if share > limit and quarantined >= floor:
+            problems.append(
+                f"{name} batch {row.batch_id}: {quarantined} of {extracted} records{which} ({share:.1%} > "
+                f"QUARANTINE_MAX_SHARE {limit:.1%}); see ops.quarantine WHERE batch_id = {row.batch_id} and "
+                "ops.validation_result")
     baseline, basis, same_weekday = _volume_baseline(counts, day)
     if baseline is not None and baseline >= s.volume_min_baseline:
         low, high = s.volume_min_ratio, s.volume_max_ratio
@@ -438,12 +443,14 @@ def finish_day(res: Resources, day: date, batches: list[load.BatchResult], began
                publish_with: date | None = None, problems: list[str] | None = None) -> DayOutcome:
     """After the day's loads: its gates, then its publication if they pass; with `publish_with` (the day, or a
     later one, whose end publishes it: backfill), the publication is left to the caller (status gates_passed).
-    Of a backfill's span, the batches' quarantined and pending records are told on its last day, and the gates'
-    `problems` found for the whole span at once (gate_problems)."""
+    Of a backfill's span, each day tells the records quarantined stamped on it, and its last day also the rest (a
+    stamp on none of its days, orphans) and the records still waiting; the gates' `problems` are found for the
+    whole span at once (gate_problems)."""
     own = day == batches[0].day
     outcome = DayOutcome(day, "published",
                          dossiers=batches[0].day_records if own else batches[0].earlier_days.get(day, 0),
-                         quarantined=sum(b.quarantined for b in batches) if own else 0,
+                         quarantined=sum(b.quarantined - sum(b.quarantined_earlier.values()) if own
+                                         else b.quarantined_earlier.get(day, 0) for b in batches),
                          pending=sum(b.pending for b in batches) if own else 0)
     try:
         check_quality_gates(res, day, problems)

@@ -123,18 +123,19 @@ def test_a_systematic_failure_on_a_small_day_still_blocks(res):
     assert "6 of 6 records quarantined (100.0% > QUARANTINE_MAX_SHARE" in gate_message(res)
 
 
-def record_span(wh, entity, counts: dict, quarantined: dict | None = None):
+def record_span(wh, entity, counts: dict, quarantined: dict | None = None, other: tuple[int, int] = (0, 0)):
     """A backfill's batch over the days of `counts` (day -> records stamped on it; `quarantined`: day -> how
-    many of them were quarantined), as close_batch records it."""
+    many of them were quarantined; `other`: records stamped on none of its days, and of them quarantined), as
+    close_batch records it."""
     first, last = min(counts), max(counts)
     quarantined = quarantined or {}
     batch = load.open_batch(wh, entity.source, entity.name, Window.for_day(first).start - timedelta(days=3),
                             Window.for_day(last).end, first)
     batch.earlier_days = {d: n for d, n in counts.items() if d != last}
     batch.quarantined_earlier = {d: n for d, n in quarantined.items() if d != last}
-    batch.day_records = counts[last]
-    batch.extracted = sum(counts.values())
-    batch.quarantined = sum(quarantined.values())
+    batch.day_records, batch.day_quarantined = counts[last], quarantined.get(last, 0)
+    batch.extracted = sum(counts.values()) + other[0]
+    batch.quarantined = sum(quarantined.values()) + other[1]
     batch.loaded = batch.extracted - batch.quarantined
     with wh.begin() as conn:
         load.close_batch(conn, batch)
@@ -182,6 +183,30 @@ def test_a_backfill_span_is_gated_day_by_day_on_each_days_records(res):
     assert same == {DAY: 130}
 
 
+def test_records_stamped_on_none_of_a_spans_days_are_judged_against_the_whole_span(res):
+    """A week's 20 unreadable stamps, each quarantined, are judged against the week's 720 records, not piled onto
+    its last day's 100 (21 of 120 there: a share its own records, one bad of 100, did not have). 100 of them
+    still hold the last day (12.5% of the week), saying which records they are."""
+    history_of(res.warehouse, 100)
+    week = [DAY + timedelta(days=i) for i in range(7)]
+    dossier, *others = pipeline.daily_entities()
+    for entity in others:
+        record_span(res.warehouse, entity, dict.fromkeys(week, 100))
+    record_span(res.warehouse, dossier, dict.fromkeys(week, 100), {week[-1]: 1}, other=(20, 20))
+    assert not any(pipeline.gate_problems(res, week).values())
+    with res.warehouse.begin() as conn:
+        assert conn.execute(sa.text(
+            "SELECT d.extracted, d.quarantined, d.other_quarantined FROM ops.day_records d "
+            "JOIN ops.batch b ON b.batch_id = d.batch_id WHERE d.data_day = :d AND b.entity = 'dossier'"),
+            {"d": week[-1]}).all() == [(100, 1, 20)]
+    record_span(res.warehouse, dossier, dict.fromkeys(week, 100), {week[-1]: 1}, other=(100, 100))
+    found = pipeline.gate_problems(res, week)
+    assert [d for d in week if found[d]] == [week[-1]]
+    [message] = found[week[-1]]
+    assert ("100 of 800 records of 2022-03-15 .. 2022-03-21 with a stamp on none of its days (unreadable, or "
+            "re-read from before) quarantined (12.5% > QUARANTINE_MAX_SHARE") in message
+
+
 def test_a_span_without_history_judges_each_day_on_the_days_before_it(res):
     """A first backfill's fortnight: each day is judged on the days before it only (its span's later days are
     not its history), so a volume fifty times the first week's is held on each day it lasts."""
@@ -206,14 +231,18 @@ def test_records_waiting_in_a_backfill_span_age_from_their_own_day(res, monkeypa
     spec = load.entity("payment", b"k")
     window = Window(Window.for_day(first).start - timedelta(days=2), Window.for_day(last).end)
     malformed = {**payment("p3", DOSSIERS[0]["MaHoSo"], "20220313100000"), "HinhThucThanhToan": 3}
+    unreadable = payment("p4", DOSSIERS[0]["MaHoSo"], "20221345100000")
     pipeline._load(res, spec, [[payment("p1", "ghost-1", "20220312100000"), malformed,
-                                payment("p2", "ghost-2", "20220315100000")]], window, first)
+                                payment("p2", "ghost-2", "20220315100000"), unreadable]], window, first)
     assert rows(res, "SELECT record_key, first_seen_day FROM ops.pending") == [("p2", last)]
     reasons = dict(rows(res, "SELECT record_key, failed_expectations FROM ops.quarantine"))
-    assert reasons.keys() == {"p1", "p3"} and "method" in reasons["p3"]
+    assert reasons.keys() == {"p1", "p3", "p4"} and "method" in reasons["p3"]
     assert reasons["p1"].startswith("orphan: its dossier is not in the warehouse 2 days after")
-    assert rows(res, "SELECT data_day, records, extracted, quarantined FROM ops.day_records ORDER BY 1") == [
-        (first, 1, 1, 0), (first + timedelta(days=1), 1, 1, 1), (first + timedelta(days=2), 0, 0, 0), (last, 1, 1, 0)]
+    # the unreadable stamp is on none of the span's days: counted apart, on its last day
+    assert rows(res, "SELECT data_day, records, extracted, quarantined, other_quarantined "
+                     "FROM ops.day_records ORDER BY 1") == [
+        (first, 1, 1, 0, None), (first + timedelta(days=1), 1, 1, 1, None),
+        (first + timedelta(days=2), 0, 0, 0, None), (last, 1, 1, 0, 1)]
 
 
 def _daily(res, day, pages_by_entity):

@@ -156,11 +156,17 @@ def test_bad_records_explain_every_difference(clean, faulty_bad):
     engine, result = faulty_bad
     runs = rows(engine, "SELECT run_day, status, message FROM ops.day_run")
     assert {r[0] for r in runs} == set(days(START, END))
-    for day, status, message in runs:  # a day is held back only for a real share
-        assert status == "published" or (" quarantined (" in message and "QUARANTINE_MAX_SHARE" in message), \
-            (day, message)
-    assert sum(status == "published" for _, status, _ in runs) >= len(runs) - 3
-    assert result.returncode == (0 if all(s == "published" for _, s, _ in runs) else 1)
+    # 1 % of bad records is noise on every day: the month's unreadable stamps, judged against the whole month,
+    # hold none (piled onto its last day, they were a share of 8 % there)
+    assert {status for _, status, _ in runs} == {"published"}, [(d, m) for d, s, m in runs if s != "published"]
+    assert result.returncode == 0
+    # each day's line tells the records quarantined stamped on it; all of them add up to the month's batches'
+    told = {line.split()[0]: int(line.split()[3].replace(",", "")) for line in result.stdout.splitlines()
+            if line[:4].isdigit() and line.split()[1] == "published"}
+    assert len(told) == len(runs)
+    [(batches,)] = rows(engine, "SELECT sum(quarantined) FROM ops.batch WHERE window_end IS NOT NULL")
+    assert sum(told.values()) == batches
+    assert sum(n > 0 for day, n in told.items() if day != str(END)) >= 10
 
     quarantined = [(e, json.loads(p), reason) for e, p, reason in
                    rows(engine, "SELECT entity, payload, failed_expectations FROM ops.quarantine")]

@@ -3,8 +3,10 @@
 -- (:first_end .. :last_end; a failed one counted nothing), a backfill's for each day of its span
 -- (ops.day_records). The gate takes each day's latest.
 SELECT COALESCE(d.data_day, CAST(b.window_end AS date) - 1) AS data_day, b.batch_id, b.status,
-       -- the quarantine share: a night's is its batch's; a span's, each day's (ops.day_records)
+       -- the quarantine share: a night's is its batch's; a span's, each day's (ops.day_records), and on its
+       -- last day also that of the records stamped on none of its days, against the whole span's
        COALESCE(d.extracted, b.extracted) AS extracted, COALESCE(d.quarantined, b.quarantined) AS quarantined,
+       d.other_quarantined, b.extracted AS batch_extracted, b.first_day,
        COALESCE(d.records, b.day_records) AS day_records, b.message,
        CASE WHEN b.first_day < CAST(b.window_end AS date) - 1 THEN 1 ELSE 0 END AS spans_days
 FROM ops.batch b
