@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     pii_hash_key: str = _var("dev-only-pii-key", secret=True)
     # Whose targets apply (core.target.province).
     province: str = _var("lao_cai", "a province code such as lao_cai, cao_bang, lai_chau", pattern=r"^[a-z][a-z_]*$")
-    # Quality gates: a share of quarantined records above which a day is held back, judged from this many on.
+    # Quality gates: a share of a day's own records quarantined above which it is held back, from this many on.
     quarantine_max_share: float = _var(0.05, "a number between 0 and 1", ge=0, le=1)
     quarantine_min_count: int = _var(5, "a whole number, 0 or more", ge=0)
     # ... records stamped on the day between these multiples of the usual count, judged from this baseline on.

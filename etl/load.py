@@ -40,6 +40,7 @@ class BatchResult:
     day_quarantined: int = 0    # ... of them, quarantined
     earlier_days: dict[date, int] = field(default_factory=dict)  # ... within each of first_day .. day - 1
     quarantined_earlier: dict[date, int] = field(default_factory=dict)  # quarantined, stamped on those days
+    quarantined_judged: int = 0  # quarantined, stamped on none of its days, and first by a batch for an earlier day
     orphans: int = 0            # of the quarantined, records whose dossier never came (settle_pending)
     retried: int = 0            # records re-tried from ops.pending
     pending: int = 0            # records of the entity still waiting after the batch
@@ -76,16 +77,14 @@ def close_batch(conn: Connection, batch: BatchResult) -> None:
         earlier = days(batch.first_day, batch.day - timedelta(days=1))
         rows = [{"d": d, "n": batch.earlier_days.get(d, 0), "x": batch.earlier_days.get(d, 0),
                  "q": batch.quarantined_earlier.get(d, 0), "o": None} for d in earlier]
-        if earlier:
-            # A span's last day: its own records, as each earlier day. The quarantined stamped on none of its days
-            # (unreadable, or re-read from before it) are counted apart, and judged against the whole span. Its
-            # orphans are in no share: they stayed unknown because the span began where it did.
-            x, q = batch.day_records, batch.day_quarantined
-            rows.append({"d": batch.day, "n": x, "x": x, "q": q,
-                         "o": batch.quarantined - q - sum(r["q"] for r in rows) - batch.orphans})
-        else:  # a night's: its batch's
-            rows.append({"d": batch.day, "n": batch.day_records, "x": batch.extracted, "q": batch.quarantined,
-                         "o": None})
+        # Each day its own records, a night's as a span's. The others quarantined for the first time (late, an
+        # unreadable stamp, a night's orphans) are a share of their own, against the whole batch. The look-back's
+        # bad records, quarantined again each night that re-reads them, were judged before: in no share (they held
+        # the three nights after a bad day). Nor are a span's orphans: unknown because the span began where it did.
+        q = batch.day_quarantined
+        rows.append({"d": batch.day, "n": batch.day_records, "x": batch.day_records, "q": q,
+                     "o": batch.quarantined - q - sum(r["q"] for r in rows) - batch.quarantined_judged
+                     - (batch.orphans if earlier else 0)})
         conn.execute(sa.text(
             "INSERT INTO ops.day_records (batch_id, data_day, records, extracted, quarantined, other_quarantined) "
             "VALUES (:b, :d, :n, :x, :q, :o)"), [{"b": batch.batch_id, **r} for r in rows])
@@ -309,13 +308,25 @@ def _count_day_records(spec: Entity, batch: BatchResult, extracted: pd.DataFrame
         _add_by_earlier_day(batch, stamp, batch.earlier_days)
 
 
-def _count_day_quarantined(spec: Entity, batch: BatchResult, rejected: pd.DataFrame) -> None:
-    """In a backfill's span, the quarantined records stamped on each of its days (those stamped on none count
-    apart: close_batch), so that each day's quarantine gate judges that day's share."""
-    if spec.stamps and batch.day is not None:
-        stamp = rejected[spec.stamps[0]]
-        batch.day_quarantined += _on_day(stamp, batch.day)
-        _add_by_earlier_day(batch, stamp, batch.quarantined_earlier)
+def _count_day_quarantined(wh: Warehouse, conn: Connection, spec: Entity, batch: BatchResult,
+                           rejected: pd.DataFrame) -> None:
+    """The quarantined records stamped on each day the batch is for, so that each day's quarantine gate judges
+    that day's share; of the others, those judged before (close_batch)."""
+    if not spec.stamps or batch.day is None or rejected.empty:
+        return
+    stamp = rejected[spec.stamps[0]]
+    batch.day_quarantined += _on_day(stamp, batch.day)
+    _add_by_earlier_day(batch, stamp, batch.quarantined_earlier)
+    first = datetime.combine(batch.first_day, time())
+    others = rejected[~((stamp >= first) & (stamp < datetime.combine(batch.day, time()) + timedelta(days=1)))]
+    if not others.empty:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS _rejected")
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE _rejected (record_key text, payload_hash text)")
+        wh.bulk_insert(conn, _records(others, batch, spec.record_key)[["record_key", "payload_hash"]], "_rejected")
+        [(judged,)] = wh.query(conn, "ops/judged_before.sql", {"s": batch.source, "e": batch.entity,
+                                                                "first_start": first})
+        conn.exec_driver_sql("DROP TABLE _rejected")
+        batch.quarantined_judged += int(judged)
 
 
 def _on_day(stamp: pd.Series, day: date) -> int:
@@ -459,7 +470,7 @@ def load_batch(wh: Warehouse, conn: Connection, spec: Entity, pages: Iterable[li
                          spec.stamps[0] if spec.stamps else None)
             rejected = rejected[~waiting]
         batch.quarantined += quarantine(wh, conn, rejected, batch, spec.record_key)
-        _count_day_quarantined(spec, batch, rejected)
+        _count_day_quarantined(wh, conn, spec, batch, rejected)
         _note_change(spec, batch, outcome.valid)
         resolve_quarantine(wh, conn, outcome.valid, batch, spec.record_key)
         valid = outcome.valid[spec.loaded].assign(batch_id=batch.batch_id)

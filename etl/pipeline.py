@@ -256,10 +256,12 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
         return [f"{name} batch {row.batch_id} {row.status}: {row.message}"]
     s = config.settings()
     limit, floor = s.quarantine_max_share, s.quarantine_min_count
-    shares = [(row.quarantined or 0, row.extracted, f"{f' stamped {day}' if row.spans_days else ''} quarantined")]
-    if row.other_quarantined is not None:  # a span's last day: the records stamped on none of its days, apart
-        shares.append((row.other_quarantined, row.batch_extracted, f" of {row.first_day} .. {day} with a stamp on "
-                       "none of its days (unreadable, or re-read from before) quarantined"))
+    # a day's own records (before migration 0041, a night's: its whole batch's), then those of no day
+    own = row.spans_days or row.other_quarantined is not None
+    shares = [(row.quarantined or 0, row.extracted, f"{f' stamped {day}' if own else ''} quarantined")]
+    if row.other_quarantined is not None:
+        shares.append((row.other_quarantined, row.batch_extracted, " of the batch, stamped on none of its days and "
+                       "new to the quarantine (late, an unreadable stamp, or a dossier that never came), quarantined"))
     problems = []
     for quarantined, extracted, which in shares:
         share = quarantined / extracted if extracted else 0.0

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from etl import indicators, load, pipeline
-from etl.timeutil import Window
+from etl.timeutil import Window, days
 from tests.fixtures.small_province import COMM, DEPT, DIST, DOSSIERS, load_fixture, version
 
 DAY = date(2022, 3, 15)  # a Tuesday
@@ -22,7 +22,7 @@ def record_batch(wh, entity, day, extracted, quarantined=0, status="succeeded"):
     window = Window.for_day(day)
     batch = load.open_batch(wh, entity.source, entity.name, window.start - timedelta(days=3), window.end)
     batch.extracted, batch.loaded, batch.quarantined = extracted, extracted - quarantined, quarantined
-    batch.day_records = extracted
+    batch.day_records, batch.day_quarantined = extracted, quarantined
     if status == "succeeded":
         with wh.begin() as conn:
             load.close_batch(conn, batch)
@@ -85,7 +85,8 @@ def test_gates_name_each_problem(res, monkeypatch):
     # others[1] has no batch for the day at all; others[2] is far above its usual volume
     record_batch(res.warehouse, others[2], DAY, 5000)
     message = gate_message(res)
-    assert "onestop dossier" in message and "30 of 100 records quarantined" in message and "ops.quarantine" in message
+    assert "onestop dossier" in message and "30 of 100 records stamped 2022-03-15 quarantined" in message
+    assert "ops.quarantine" in message
     assert ("onestop payment: no records stamped 2022-03-15 (Tuesday), against a median of 100 on the last 3 "
             "Tuesdays: the source may be down") in message
     assert f"{others[0].source} {others[0].name}" in message and "HTTP 503" in message
@@ -120,7 +121,7 @@ def test_a_systematic_failure_on_a_small_day_still_blocks(res):
     record_batch(res.warehouse, dossier, DAY, 6, quarantined=6)  # every record malformed
     for entity in others:
         record_batch(res.warehouse, entity, DAY, 8)
-    assert "6 of 6 records quarantined (100.0% > QUARANTINE_MAX_SHARE" in gate_message(res)
+    assert "6 of 6 records stamped 2022-03-15 quarantined (100.0% > QUARANTINE_MAX_SHARE" in gate_message(res)
 
 
 def record_span(wh, entity, counts: dict, quarantined: dict | None = None, other: tuple[int, int] = (0, 0)):
@@ -203,8 +204,8 @@ def test_records_stamped_on_none_of_a_spans_days_are_judged_against_the_whole_sp
     found = pipeline.gate_problems(res, week)
     assert [d for d in week if found[d]] == [week[-1]]
     [message] = found[week[-1]]
-    assert ("100 of 800 records of 2022-03-15 .. 2022-03-21 with a stamp on none of its days (unreadable, or "
-            "re-read from before) quarantined (12.5% > QUARANTINE_MAX_SHARE") in message
+    assert ("100 of 800 records of the batch, stamped on none of its days and new to the quarantine (late, an "
+            "unreadable stamp, or a dossier that never came), quarantined (12.5% > QUARANTINE_MAX_SHARE") in message
 
 
 def test_a_span_without_history_judges_each_day_on_the_days_before_it(res):
@@ -414,6 +415,29 @@ def test_a_load_killed_midway_leaves_nothing_and_a_rerun_converges(res, tmp_path
     reference.dispose()
 
 
+def test_a_night_is_judged_on_the_records_of_its_own_day(res):
+    """A night re-reads its three look-back days, and their bad records are quarantined again each time. Judged
+    on its whole window, a day with half its payments bad also held the three nights after it, and a new defect
+    of 10 % showed as 2.5 % on its first night and passed. Each night is judged on the records stamped on its day:
+    it holds exactly those two days."""
+    load_fixture(res.warehouse, [DOSSIERS[:1]])
+    bad_on = {DAY: 30, DAY + timedelta(days=4): 6}
+    sent, verdicts = [], {}
+    for night in days(DAY - timedelta(days=3), DAY + timedelta(days=4)):
+        for i in range(60):
+            p = payment(f"{night:%m%d}-{i}", DOSSIERS[0]["MaHoSo"], f"{night:%Y%m%d}{10 + i // 6:02d}{i % 6}000")
+            sent.append({**p, "HinhThucThanhToan": 3} if i < bad_on.get(night, 0) else p)
+        window = Window(Window.for_day(night).start - timedelta(days=3), Window.for_day(night).end)
+        pages = [p for p in sent if window.start <= datetime.strptime(p["NgayCapNhat"], "%Y%m%d%H%M%S") < window.end]
+        for entity in pipeline.daily_entities():
+            pipeline._load(res, load.entity(entity.name, b"k"), [pages if entity.name == "payment" else []], window)
+        verdicts[night] = gates_failure(res, night)
+    assert [d for d, v in verdicts.items() if v] == list(bad_on)
+    assert "onestop payment batch" in verdicts[DAY]
+    assert "30 of 60 records stamped 2022-03-15 quarantined (50.0% > QUARANTINE_MAX_SHARE" in verdicts[DAY]
+    assert "6 of 60 records stamped 2022-03-19 quarantined (10.0% > QUARANTINE_MAX_SHARE" in verdicts[max(bad_on)]
+
+
 def test_a_rejected_and_an_accepted_sync_in_the_same_second_both_load(res):
     load_fixture(res.warehouse, [])
     receipt = {"maHoSo": "d1", "maTTHC": "1.000001", "maDonVi": DEPT, "thoiDiemDongBo": "2022-03-15T15:00:05+07:00",
@@ -445,8 +469,9 @@ def test_a_held_day_published_by_hand_counts_as_published(res, warehouse, etl_cl
     load_fixture(res.warehouse, [])
     _daily(res, DAY - timedelta(days=1), {"dossier": [DOSSIERS[0]]})
     malformed = [{**DOSSIERS[1], "MaHoSo": f"bad-{i}", "NgayHenTra": "20221399000000"} for i in range(6)]
-    with pytest.raises(pipeline.QualityGateFailed):  # 6 of 6 quarantined: held back
-        _daily(res, DAY, {"dossier": malformed})
+    for _ in range(2):  # 6 of 6 quarantined: held back, and again when the night is re-run as it was
+        with pytest.raises(pipeline.QualityGateFailed, match="6 of 6 records of the batch"):
+            _daily(res, DAY, {"dossier": malformed})
     assert rows(res, "SELECT count(*) FROM mart.indicator_snapshot WHERE snapshot_date = :d", d=DAY) == [(0,)]
     for wh in (res.warehouse, warehouse):  # DuckDB: one process at a time has the file
         wh.dispose()

@@ -3,8 +3,8 @@
 -- (:first_end .. :last_end; a failed one counted nothing), a backfill's for each day of its span
 -- (ops.day_records). The gate takes each day's latest.
 SELECT COALESCE(d.data_day, CAST(b.window_end AS date) - 1) AS data_day, b.batch_id, b.status,
-       -- the quarantine share: a night's is its batch's; a span's, each day's (ops.day_records), and on its
-       -- last day also that of the records stamped on none of its days, against the whole span's
+       -- the quarantine share: each day's own records' (ops.day_records; before migration 0041, a night's was its
+       -- whole batch's), and that of the records with no day to count them on, against the whole batch's
        COALESCE(d.extracted, b.extracted) AS extracted, COALESCE(d.quarantined, b.quarantined) AS quarantined,
        d.other_quarantined, b.extracted AS batch_extracted, b.first_day,
        COALESCE(d.records, b.day_records) AS day_records, b.message,
