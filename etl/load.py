@@ -78,13 +78,14 @@ def close_batch(conn: Connection, batch: BatchResult) -> None:
         rows = [{"d": d, "n": batch.earlier_days.get(d, 0), "x": batch.earlier_days.get(d, 0),
                  "q": batch.quarantined_earlier.get(d, 0), "o": None} for d in earlier]
         # Each day its own records, a night's as a span's. The others quarantined for the first time (late, an
-        # unreadable stamp, a night's orphans) are a share of their own, against the whole batch. The look-back's
-        # bad records, quarantined again each night that re-reads them, were judged before: in no share (they held
-        # the three nights after a bad day). Nor are a span's orphans: unknown because the span began where it did.
+        # unreadable stamp) are a share of their own, against the whole batch. The look-back's bad records,
+        # quarantined again each night that re-reads them, were judged before: in no share (they held the three
+        # nights after a bad day). Nor are orphans: records of earlier days whose dossier never came (mostly a
+        # quarantined dossier's), counted against a quiet weekend night's few records they held it.
         q = batch.day_quarantined
         rows.append({"d": batch.day, "n": batch.day_records, "x": batch.day_records, "q": q,
                      "o": batch.quarantined - q - sum(r["q"] for r in rows) - batch.quarantined_judged
-                     - (batch.orphans if earlier else 0)})
+                     - batch.orphans})
         conn.execute(sa.text(
             "INSERT INTO ops.day_records (batch_id, data_day, records, extracted, quarantined, other_quarantined) "
             "VALUES (:b, :d, :n, :x, :q, :o)"), [{"b": batch.batch_id, **r} for r in rows])

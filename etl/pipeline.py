@@ -217,8 +217,8 @@ def check_quality_gates(res: Resources, day: date, problems: list[str] | None = 
 
 def gate_problems(res: Resources, span: list[date]) -> dict[date, list[str]]:
     """What the quality gates find wrong with each of the consecutive days of `span` (nothing: they pass):
-    two queries per daily feed, whatever the span's length (a backfill gates a month at once). The days are
-    judged in order, as nights would judge them."""
+    two queries per daily feed and one for the days held back, whatever the span's length (a backfill gates a
+    month at once). The days are judged in order, as nights would judge them."""
     first, last = span[0], span[-1]
     found: dict[date, list[str]] = {day: [] for day in span}
     holidays = config.settings().holidays
@@ -261,7 +261,7 @@ def _gate(entity: load.Entity, day: date, row, counts: dict[date, int]) -> list[
     shares = [(row.quarantined or 0, row.extracted, f"{f' stamped {day}' if own else ''} quarantined")]
     if row.other_quarantined is not None:
         shares.append((row.other_quarantined, row.batch_extracted, " of the batch, stamped on none of its days and "
-                       "new to the quarantine (late, an unreadable stamp, or a dossier that never came), quarantined"))
+                       "new to the quarantine (late, or an unreadable stamp), quarantined"))
     problems = []
     for quarantined, extracted, which in shares:
         share = quarantined / extracted if extracted else 0.0

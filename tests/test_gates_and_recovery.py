@@ -204,8 +204,8 @@ def test_records_stamped_on_none_of_a_spans_days_are_judged_against_the_whole_sp
     found = pipeline.gate_problems(res, week)
     assert [d for d in week if found[d]] == [week[-1]]
     [message] = found[week[-1]]
-    assert ("100 of 800 records of the batch, stamped on none of its days and new to the quarantine (late, an "
-            "unreadable stamp, or a dossier that never came), quarantined (12.5% > QUARANTINE_MAX_SHARE") in message
+    assert ("100 of 800 records of the batch, stamped on none of its days and new to the quarantine (late, or an "
+            "unreadable stamp), quarantined (12.5% > QUARANTINE_MAX_SHARE") in message
 
 
 def test_a_span_without_history_judges_each_day_on_the_days_before_it(res):

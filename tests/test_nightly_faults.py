@@ -37,13 +37,16 @@ def rows(engine, sql: str, **params) -> set[tuple]:
 
 @pytest.fixture(scope="module")
 def runs(etl_cli, pg_database, tmp_path_factory):
-    """Three month-long backfills side by side, each against its own simulator (much of a faulty run
-    waits on the source): clean on DuckDB, transport faults on PostgreSQL, and transport faults with a
-    few bad records on DuckDB. The faulty run goes night by night (`--daily`), the others a month at a time."""
+    """Four month-long backfills side by side, each against its own simulator (much of a faulty run
+    waits on the source): clean on DuckDB, transport faults on PostgreSQL, transport faults with a few bad
+    records on DuckDB, and the bad records alone on DuckDB. The faulty run and the last go night by night
+    (`--daily`), the others a month at a time."""
     plans = {"clean": (f"duckdb:///{tmp_path_factory.mktemp('clean') / 'w.duckdb'}", [], ()),
              "faulty": (pg_database(), TRANSPORT_FAULTS, ("--daily",)),
              "bad": (f"duckdb:///{tmp_path_factory.mktemp('bad') / 'w.duckdb'}",
-                     [*TRANSPORT_FAULTS, "bad_records=0.01"], ())}
+                     [*TRANSPORT_FAULTS, "bad_records=0.01"], ()),
+             "bad_nights": (f"duckdb:///{tmp_path_factory.mktemp('bad_nights') / 'w.duckdb'}",
+                            ["bad_records=0.01"], ("--daily",))}
     with contextlib.ExitStack() as stack, ThreadPoolExecutor(len(plans)) as pool:
         futures = {name: pool.submit(
             etl_cli, "--warehouse-url", url, "backfill", *daily, "--start", str(START), "--end", str(END),
@@ -150,6 +153,15 @@ def _dates(payload: dict) -> set[date]:
             except ValueError:
                 pass
     return found
+
+
+def test_a_few_bad_records_hold_no_night(runs):
+    """1 % of bad records, night by night: the sync receipts of quarantined dossiers become orphans days later,
+    and counted against a weekend night's few records they held 15 and 16 January. Orphans count in no share."""
+    engine, result = runs["bad_nights"]
+    assert rows(engine, "SELECT run_day, status FROM ops.day_run") == {(d, "published") for d in days(START, END)}, \
+        result.stdout[-2000:]
+    assert rows(engine, "SELECT count(*) FROM ops.quarantine WHERE failed_expectations LIKE 'orphan:%'") != {(0,)}
 
 
 def test_bad_records_explain_every_difference(clean, faulty_bad):

@@ -4,7 +4,7 @@
 -- (ops.day_records). The gate takes each day's latest.
 SELECT COALESCE(d.data_day, CAST(b.window_end AS date) - 1) AS data_day, b.batch_id, b.status,
        -- the quarantine share: each day's own records' (ops.day_records; before migration 0041, a night's was its
-       -- whole batch's), and that of the records with no day to count them on, against the whole batch's
+       -- whole batch's), and that of the records of none of its days new to the quarantine, against the whole batch's
        COALESCE(d.extracted, b.extracted) AS extracted, COALESCE(d.quarantined, b.quarantined) AS quarantined,
        d.other_quarantined, b.extracted AS batch_extracted,
        COALESCE(d.records, b.day_records) AS day_records, b.message,
