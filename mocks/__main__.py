@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from mocks.catalog import PROFILES
 from mocks.config import FAULTS, SimConfig
@@ -28,6 +29,22 @@ def _faults(values: list[str]) -> tuple[tuple[str, float | None], ...]:
     return tuple(sorted(out.items()))
 
 
+def _outages(values: list[str]) -> tuple[tuple[str, float], ...]:
+    """`DAY[=SHARE]` items -> (("yyyyMMdd", share), ...); share 0 (a silent day) unless given."""
+    out: dict[str, float] = {}
+    for v in values:
+        for item in filter(None, (i.strip() for i in v.split(","))):
+            day, _, share = item.partition("=")
+            try:
+                key, value = date.fromisoformat(day).strftime("%Y%m%d"), float(share) if share else 0.0
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"bad --outage {item!r}: expected YYYY-MM-DD[=SHARE]") from None
+            if not 0 <= value < 1:
+                raise argparse.ArgumentTypeError(f"the share in --outage {item!r} must be at least 0 and below 1")
+            out[key] = value
+    return tuple(sorted(out.items()))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mocks", description="Source-system simulator (docs/sources.md)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -43,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--fault", "--faults", dest="faults", action="append", default=[], metavar="KIND[=RATE]",
                    help=f"turn on only these kinds (repeatable or comma-separated): {', '.join(FAULTS)}; "
                         "rate = RATE, else --fault-rate (or 0.2) as above")
+    s.add_argument("--outage", action="append", default=[], metavar="DAY[=SHARE]",
+                   help="the sources lost most of DAY's records (YYYY-MM-DD; repeatable or comma-separated): "
+                        "only SHARE of the records stamped on it are served, 0 (a silent day) unless given")
     s.add_argument("--token-ttl", type=int, default=300, help="NDXP token lifetime in seconds")
     s.add_argument("--vnpost-token-ttl", type=int, default=86_400, help="VNPost token lifetime in seconds")
     s.add_argument("--slow-seconds", type=float, default=2.0, help="delay of the 'slow' fault")
@@ -54,12 +74,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def sim_config(args: argparse.Namespace) -> SimConfig:
-    """The simulator's configuration from `serve`'s arguments (ArgumentTypeError: a bad --fault or --fault-rate)."""
+    """The simulator's configuration from `serve`'s arguments (ArgumentTypeError: a bad --fault, --fault-rate or
+    --outage)."""
     if not 0 <= args.fault_rate <= 1:
         raise argparse.ArgumentTypeError("--fault-rate must be between 0 and 1")
     return SimConfig(seed=args.seed, profile=args.profile, dossiers_per_year=args.dossiers_per_year,
-                     fault_rate=args.fault_rate, faults=_faults(args.faults), token_ttl=args.token_ttl,
-                     vnpost_token_ttl=args.vnpost_token_ttl, slow_seconds=args.slow_seconds,
+                     fault_rate=args.fault_rate, faults=_faults(args.faults), outages=_outages(args.outage),
+                     token_ttl=args.token_ttl, vnpost_token_ttl=args.vnpost_token_ttl, slow_seconds=args.slow_seconds,
                      memory_dossiers=args.memory_dossiers)
 
 

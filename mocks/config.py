@@ -34,6 +34,8 @@ class SimConfig:
     # (bad_records, late_updates) use a tenth of the default rate unless given explicitly.
     fault_rate: float = 0.0
     faults: tuple[tuple[str, float | None], ...] = ()
+    # days whose records the sources lost: (("yyyyMMdd", share served), ...)
+    outages: tuple[tuple[str, float], ...] = ()
     token_ttl: int = 300
     vnpost_token_ttl: int = 86_400
     slow_seconds: float = 2.0

@@ -15,6 +15,7 @@ Per data (deterministic from the seed and the data, the same however often it is
                 is served in a later window than the one its timestamp belongs to
   bad_records   a row corrupted: unknown procedure or agency code, due date before receipt,
                 negative amount, impossible date (month 13, 30 February...), missing keys
+  outages       (--outage DAY[=SHARE]) only SHARE of the records stamped on DAY are served, on every fetch
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class Faults:
         self.rates = {k: config.rate(k) for k in FAULTS}
         self.seed = config.seed
         self._seen: dict[str, int] = defaultdict(int)
+        self.outages = dict(config.outages)
         self._lock = threading.Lock()
 
     def on(self, kind: str) -> bool:
@@ -87,6 +89,18 @@ class Faults:
         return resp
 
     # ------------------------------------------------------------------ per data
+    def served(self, rows: list) -> list:
+        """A window's entries (ts, key, n, ref) less those an outage lost: of a record stamped on an outage
+        day, kept only if its hash falls in the day's share."""
+        if not self.outages:
+            return rows
+        out = []
+        for e in rows:
+            share = self.outages.get(e[0][:8])
+            if share is None or _hash(f"{self.seed}|outage|{e[1]}|{e[2]}") % SCALE < share * SCALE:
+                out.append(e)
+        return out
+
     def duplicate(self, rows: list, page_size: int, key: str) -> list:
         """The list as served: at some page boundaries the previous row is repeated."""
         if not self.on("duplicates") or len(rows) <= page_size:

@@ -176,7 +176,7 @@ def build_router(state) -> APIRouter:
         if resp is not None:
             return resp
         start, end = window(fromDate, toDate)
-        rows = state.generator.window("dongbo", start, end)
+        rows = state.faults.served(state.generator.window("dongbo", start, end))
         return page(request, rows, cursor, limit, ("dongbo", start, end), "dongbo")
 
     @router.get("/dvcqg/v1/thutuc-tichhop", response_model=M.IntegratedPage, responses=err,
@@ -199,7 +199,7 @@ def build_router(state) -> APIRouter:
         if resp is not None:
             return resp
         start, end = window(fromDate, toDate)
-        rows = state.generator.window("paygov", start, end)
+        rows = state.faults.served(state.generator.window("paygov", start, end))
         return page(request, rows, cursor, limit, ("paygov", start, end), "paygov")
 
     return router

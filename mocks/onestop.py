@@ -76,7 +76,8 @@ def build_router(state) -> APIRouter:
     def change_log(request: Request, stream: str, tu, den, page, page_size):
         start, end = window(tu, den)
         p, s = paging(page, page_size)
-        rows = state.faults.duplicate(state.generator.window(stream, start, end), s, f"{stream}|{tu}|{den}")
+        rows = state.faults.served(state.generator.window(stream, start, end))
+        rows = state.faults.duplicate(rows, s, f"{stream}|{tu}|{den}")
         data = []
         for e in rows[(p - 1) * s: p * s]:
             row = state.generator.materialize(e) if stream == "hoso" else e[3]

@@ -6,6 +6,7 @@
 
 Options map to the CLI flags (`fault_rate=0.1` -> `--fault-rate 0.1`, `faults=["rate429"]`
 -> `--fault rate429`, `faults={"bad_records": 0.05}` -> `--fault bad_records=0.05`,
+`outage=["2022-03-01", "2022-03-15=0.3"]` -> `--outage 2022-03-01 --outage 2022-03-15=0.3`,
 `token_ttl=2` -> `--token-ttl 2`). `env` adds environment variables
 (e.g. other credentials) for the server process.
 """
@@ -46,6 +47,9 @@ def _args(opts: dict) -> list[str]:
                 out += ["--fault", v]
         elif value is True:
             out.append(flag)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                out += [flag, str(v)]
         else:
             out += [flag, str(value)]
     return out

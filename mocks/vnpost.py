@@ -90,7 +90,7 @@ def build_router(state) -> APIRouter:
             raise VnpostError(200, "400", f"Khoảng thời gian tối đa {MAX_WINDOW_DAYS} ngày")
         off = _int(offset, "offset", 0, 0, None)
         n = _int(limit, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        rows = state.generator.window("bcci", start, end) if end > start else []
+        rows = state.faults.served(state.generator.window("bcci", start, end)) if end > start else []
         rows = state.faults.duplicate(rows, n, f"bcci|{fromDate}|{toDate}")
         items = [state.faults.corrupt("bcci", e[3], e[1]) for e in rows[off: off + n]]
         return state.faults.respond(request, envelope(items, len(rows)))

@@ -6,7 +6,15 @@ import os
 
 import pytest
 
-from tests.fixtures.environment import IN_CI, PG_ADMIN_URL, ROOT, create_database, drop_database, require_postgres
+from tests.fixtures.environment import (
+    IN_CI,
+    PG_ADMIN_URL,
+    ROOT,
+    SIMULATOR_OPTS,
+    create_database,
+    drop_database,
+    require_postgres,
+)
 
 # Airflow reads its configuration at import: isolate it before any test imports airflow.
 _AIRFLOW_HOME = ROOT / "var" / "test-airflow-home"
@@ -57,9 +65,6 @@ def warehouse(warehouse_url):
     wh.migrate()
     yield wh
     wh.dispose()
-
-
-SIMULATOR_OPTS = {"seed": 7, "profile": "lao_cai_2022", "dossiers_per_year": 20_000}
 
 
 @pytest.fixture(scope="session")

@@ -186,6 +186,32 @@ def test_bad_records_alone(clean):
                for p in pays)
 
 
+def test_outages_lose_a_share_of_their_days_records(clean):
+    """--outage: none of a silent day's records, a share of a partial one's (a subset, the same on every fetch),
+    the days around untouched; a window across them loses only the outage days' records."""
+    window = {"tuNgay": "20220314000000", "denNgay": "20220317000000"}
+    with run_simulator(**BASE, outage=["2022-03-14", "2022-03-15=0.3"]) as url:
+        served = [fetch_all(url, path=path, **window) for path in (HOSO, "/onestop/api/v1/thanhtoan")]
+        again = fetch_all(url, **window)
+    for rows, good in zip(served, (fetch_all(clean, **window),
+                                   fetch_all(clean, path="/onestop/api/v1/thanhtoan", **window)), strict=True):
+        by_day = {day: [r for r in rows if r["NgayCapNhat"].startswith(day)] for day in ("20220314", "20220315")}
+        good_15 = [r for r in good if r["NgayCapNhat"].startswith("20220315")]
+        assert not by_day["20220314"] and any(r["NgayCapNhat"].startswith("20220314") for r in good)
+        assert all(r in good_15 for r in by_day["20220315"])
+        assert 0.15 < len(by_day["20220315"]) / len(good_15) < 0.45
+        assert [r for r in rows if r["NgayCapNhat"] >= "20220316"] == \
+            [r for r in good if r["NgayCapNhat"] >= "20220316"]
+    assert again == served[0]
+
+
+def test_a_bad_outage_is_refused():
+    for bad in ("2022-02-30", "2022-03-15=1", "15/03/2022"):
+        r = subprocess.run([sys.executable, "-m", "mocks", "serve", "--outage", bad, "--port", "1"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "--outage" in r.stderr, (bad, r.stderr)
+
+
 def test_fault_rate_turns_everything_on():
     with run_simulator(**BASE, fault_rate=0.3, slow_seconds=0.05) as url:
         rs = statuses(url, 60)
