@@ -756,7 +756,7 @@ def test_a_source_down_on_two_tuesdays_from_the_command_line(etl_cli, simulator,
     assert re.search(r"onestop dossier batch \d+: \d+ records stamped 2022-03-15, against a median of [\d.]+ "
                      r"on the last 2 Tuesdays", runs[quiet][1]), runs[quiet][1]
 
-    cli(url, "--resume", "--daily", *march)
+    cli(url, "--resume", *march)
     cli(clean_url, "--start", "2022-02-01", "--end", "2022-03-15")
     (runs, published), (_, clean) = day_runs(url), day_runs(clean_url)
     assert {status for status, _ in runs.values()} == {"published"} and len(runs) == 43
