@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -722,45 +724,86 @@ def test_a_day_still_held_back_is_left_out_of_the_days_after_it(res):
     assert gates_failure(res, DAY) is None
 
 
-def test_a_source_down_on_two_tuesdays_from_the_command_line(etl_cli, simulator, tmp_path):
-    """As an on-call engineer meets it: the sources lost every record of 1 and 8 March and two thirds of 15 March's
-    (Tuesdays). Night by night, the silent Tuesdays are held, and so is 15 March, judged against the ordinary
-    Tuesdays before them (counted, the silent ones would halve the median and let it pass). Once the source is
-    back, `backfill --resume` runs only the held days, and every figure equals a run that never met the outage."""
-    strict = {"VOLUME_MIN_RATIO": "0.5", "VOLUME_MIN_BASELINE": "100", "PUBLIC_HOLIDAYS": ""}
+# The sources lost every record of 1 and 8 March 2022 and two thirds of 15 March's (Tuesdays); a gate strict
+# enough to judge the small simulator's weekdays (not its weekends).
+OUTAGE = ["2022-03-01", "2022-03-08", "2022-03-15=0.35"]
+STRICT = {"VOLUME_MIN_RATIO": "0.5", "VOLUME_MIN_BASELINE": "100", "PUBLIC_HOLIDAYS": ""}
+MARCH = ("--start", "2022-03-01", "--end", "2022-03-15")
+SILENT, QUIET = (date(2022, 3, 1), date(2022, 3, 8)), date(2022, 3, 15)
+
+
+@pytest.fixture(scope="module")
+def source_down():
+    with run_simulator(**SIMULATOR_OPTS, outage=OUTAGE) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def february(etl_cli, source_down, tmp_path_factory) -> Path:
+    """A DuckDB warehouse holding February 2022, all published: the usual volume March is judged against."""
+    path = tmp_path_factory.mktemp("february") / "w.duckdb"
+    backfill(etl_cli, f"duckdb:///{path}", "--start", "2022-02-01", "--end", "2022-02-28", source=source_down)
+    return path
+
+
+def backfill(etl_cli, warehouse: str, *args: str, source: str, env: dict | None = None, check: bool = True):
+    return etl_cli("--warehouse-url", warehouse, "backfill", *args, base_url=source, env={**STRICT, **(env or {})},
+                   check=check)
+
+
+def day_runs(warehouse: str) -> tuple[dict, set]:
+    """ops.day_run as {day: (status, message)}, and every published figure."""
+    engine = sa.create_engine(warehouse)
+    with engine.connect() as conn:
+        runs = {d: (status, message) for d, status, message in conn.execute(sa.text(
+            "SELECT run_day, status, message FROM ops.day_run"))}
+        snapshot = {tuple(r) for r in conn.execute(sa.text(
+            "SELECT snapshot_date, period, agency_code, indicator_code, numerator, denominator, target, "
+            "meets_target FROM mart.indicator_snapshot"))}
+    engine.dispose()
+    return runs, snapshot
+
+
+def held_days(runs: dict) -> set[date]:
+    return {d for d, (status, _) in runs.items() if status != "published"}
+
+
+QUIET_AGAINST_ORDINARY_TUESDAYS = (r"onestop dossier batch \d+: \d+ records stamped 2022-03-15, against a median of "
+                                   r"[\d.]+ on the last 2 Tuesdays")
+
+
+def test_a_source_down_on_two_tuesdays_from_the_command_line(etl_cli, simulator, source_down, february, tmp_path):
+    """As an on-call engineer meets it: night by night, the silent Tuesdays are held, and so is 15 March, judged
+    against the ordinary Tuesdays before them (counted, the silent ones would halve the median and let it pass).
+    Once the source is back, `backfill --resume` runs only the held days, and every figure equals a run that
+    never met the outage."""
+    shutil.copy(february, tmp_path / "w.duckdb")
     url, clean_url = (f"duckdb:///{tmp_path / name}" for name in ("w.duckdb", "clean.duckdb"))
-    march = ("--start", "2022-03-01", "--end", "2022-03-15")
-
-    def cli(warehouse: str, *args: str, source: str = simulator, check: bool = True):
-        return etl_cli("--warehouse-url", warehouse, "backfill", *args, base_url=source, env=strict, check=check)
-
-    def day_runs(warehouse: str) -> dict:
-        engine = sa.create_engine(warehouse)
-        with engine.connect() as conn:
-            out = {d: (status, message) for d, status, message in conn.execute(sa.text(
-                "SELECT run_day, status, message FROM ops.day_run"))}
-            snapshot = {tuple(r) for r in conn.execute(sa.text(
-                "SELECT snapshot_date, period, agency_code, indicator_code, numerator, denominator, target, "
-                "meets_target FROM mart.indicator_snapshot"))}
-        engine.dispose()
-        return out, snapshot
-
-    with run_simulator(**SIMULATOR_OPTS, outage=["2022-03-01", "2022-03-08", "2022-03-15=0.35"]) as down:
-        cli(url, "--start", "2022-02-01", "--end", "2022-02-28", source=down)
-        held = cli(url, "--daily", *march, source=down, check=False)
+    held = backfill(etl_cli, url, "--daily", *MARCH, source=source_down, check=False)
     assert held.returncode == 1, held.stdout[-2000:] + held.stderr[-2000:]
     runs, _ = day_runs(url)
-    silent, quiet = (date(2022, 3, 1), date(2022, 3, 8)), date(2022, 3, 15)
-    assert {d for d, (status, _) in runs.items() if status != "published"} == {*silent, quiet}
-    assert all("onestop dossier: no records stamped" in runs[d][1] for d in silent)
-    assert re.search(r"onestop dossier batch \d+: \d+ records stamped 2022-03-15, against a median of [\d.]+ "
-                     r"on the last 2 Tuesdays", runs[quiet][1]), runs[quiet][1]
+    assert held_days(runs) == {*SILENT, QUIET}
+    assert all("onestop dossier: no records stamped" in runs[d][1] for d in SILENT)
+    assert re.search(QUIET_AGAINST_ORDINARY_TUESDAYS, runs[QUIET][1]), runs[QUIET][1]
 
-    cli(url, "--resume", *march)
-    cli(clean_url, "--start", "2022-02-01", "--end", "2022-03-15")
+    backfill(etl_cli, url, "--resume", *MARCH, source=simulator)
+    backfill(etl_cli, clean_url, "--start", "2022-02-01", "--end", "2022-03-15", source=simulator)
     (runs, published), (_, clean) = day_runs(url), day_runs(clean_url)
     assert {status for status, _ in runs.values()} == {"published"} and len(runs) == 43
-    assert published == clean and any(row[0] == quiet for row in clean)
+    assert published == clean and any(row[0] == QUIET for row in clean)
+
+
+def test_the_tuesdays_after_two_listed_holidays_from_the_command_line(etl_cli, source_down, february, tmp_path):
+    """The same silent Tuesdays, listed in PUBLIC_HOLIDAYS: they publish (only a spike holds a holiday), and the
+    quiet 15 March is still judged against the ordinary Tuesdays, not halved by the holidays, and held."""
+    shutil.copy(february, tmp_path / "w.duckdb")
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    held = backfill(etl_cli, url, "--daily", *MARCH, source=source_down, check=False,
+                    env={"PUBLIC_HOLIDAYS": ",".join(map(str, SILENT))})
+    assert held.returncode == 1, held.stdout[-2000:] + held.stderr[-2000:]
+    runs, _ = day_runs(url)
+    assert held_days(runs) == {QUIET}
+    assert re.search(QUIET_AGAINST_ORDINARY_TUESDAYS, runs[QUIET][1]), runs[QUIET][1]
 
 
 def test_a_held_holiday_is_listed_and_run_again_from_the_command_line(etl_cli, simulator, tmp_path):
