@@ -61,8 +61,8 @@ def parser() -> argparse.ArgumentParser:
                    help=f"turn on only these kinds (repeatable or comma-separated): {', '.join(FAULTS)}; "
                         "rate = RATE, else --fault-rate (or 0.2) as above")
     s.add_argument("--outage", action="append", default=[], metavar="DAY[=SHARE]",
-                   help="the sources lost most of DAY's records (YYYY-MM-DD; repeatable or comma-separated): "
-                        "only SHARE of the records stamped on it are served, 0 (a silent day) unless given")
+                   help="the sources lost DAY's records (YYYY-MM-DD; repeatable or comma-separated): only SHARE "
+                        "of those stamped on it are served, none (a silent day) unless given")
     s.add_argument("--token-ttl", type=int, default=300, help="NDXP token lifetime in seconds")
     s.add_argument("--vnpost-token-ttl", type=int, default=86_400, help="VNPost token lifetime in seconds")
     s.add_argument("--slow-seconds", type=float, default=2.0, help="delay of the 'slow' fault")
