@@ -141,8 +141,8 @@ def print_summary(outcomes: list[pipeline.DayOutcome]) -> None:
     failed = [o for o in outcomes if o.status not in ("published", "skipped")]
     done = sum(o.status == "published" for o in outcomes)
     print(f"{done} published, {sum(o.status == 'skipped' for o in outcomes)} skipped, {len(failed)} not published"
-          + (f": {', '.join(str(o.day) for o in failed)} (see ops.day_run; fix, then re-run those days)"
-             if failed else ""))
+          + (f": {', '.join(str(o.day) for o in failed)} (why: ops.day_run; once fixed, re-run only those days: "
+             f"python -m etl backfill --resume --start {failed[0].day} --end {failed[-1].day})" if failed else ""))
 
 
 def _dispatch(args: argparse.Namespace, res: pipeline.Resources) -> int:

@@ -786,7 +786,11 @@ def test_a_source_down_on_two_tuesdays_from_the_command_line(etl_cli, simulator,
     assert all("onestop dossier: no records stamped" in runs[d][1] for d in SILENT)
     assert re.search(QUIET_AGAINST_ORDINARY_TUESDAYS, runs[QUIET][1]), runs[QUIET][1]
 
-    backfill(etl_cli, url, "--resume", *MARCH, source=simulator)
+    # the summary names the held days and the command that re-runs them
+    [(start, end)] = re.findall(r"not published: .*re-run only those days: python -m etl backfill --resume "
+                                r"--start (\S+) --end (\S+)\)", held.stdout)
+    assert (start, end) == ("2022-03-01", "2022-03-15"), held.stdout[-500:]
+    backfill(etl_cli, url, "--resume", "--start", start, "--end", end, source=simulator)
     backfill(etl_cli, clean_url, "--start", "2022-02-01", "--end", "2022-03-15", source=simulator)
     (runs, published), (_, clean) = day_runs(url), day_runs(clean_url)
     assert {status for status, _ in runs.values()} == {"published"} and len(runs) == 43
