@@ -81,7 +81,7 @@ def close_batch(conn: Connection, batch: BatchResult) -> None:
         # unreadable stamp) are a share of their own, against the whole batch. The look-back's bad records,
         # quarantined again each night that re-reads them, were judged before: in no share (they held the three
         # nights after a bad day). Nor are orphans: records of earlier days whose dossier never came (mostly a
-        # quarantined dossier's), counted against a quiet weekend night's few records they held it.
+        # quarantined dossier's); counted against a quiet weekend night's few records, they held it.
         q = batch.day_quarantined
         rows.append({"d": batch.day, "n": batch.day_records, "x": batch.day_records, "q": q,
                      "o": batch.quarantined - q - sum(r["q"] for r in rows) - batch.quarantined_judged
